@@ -1,0 +1,67 @@
+# skymesh: `make run` starts the whole mesh, `make test` checks it. Both set up what is missing.
+SHELL := /bin/bash
+PY311 := /usr/bin/python3.11
+VENV := .venv
+INFRA_VENV := .cache/infra-venv
+PY := $(VENV)/bin/python
+STAMP := .cache/stamps
+
+.PHONY: setup proto run stop status test test-unit lint format bench clean k8s-validate
+
+## setup: install system packages, both virtual environments and the Kafka jars (idempotent)
+setup: $(STAMP)/apt $(STAMP)/mesh-venv $(STAMP)/infra-venv proto
+	@$(PY) -m skymesh.cli infra install
+
+$(STAMP)/apt:
+	@bash scripts/install-system-packages.sh
+	@mkdir -p $(STAMP) && touch $@
+
+$(STAMP)/mesh-venv: requirements/mesh.lock pyproject.toml | $(STAMP)/apt
+	@test -x $(PY) || $(PY311) -m venv $(VENV)
+	@$(PY) -m pip install -q --disable-pip-version-check -r requirements/mesh.lock
+	@$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation \
+		-e . --config-settings editable_mode=compat
+	@echo "$(CURDIR)/gen" > $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/skymesh-gen.pth
+	@mkdir -p $(STAMP) && touch $@
+
+$(STAMP)/infra-venv: requirements/infra.lock | $(STAMP)/apt
+	@test -x $(INFRA_VENV)/bin/python || $(PY311) -m venv $(INFRA_VENV)
+	@$(INFRA_VENV)/bin/pip install -q --disable-pip-version-check -r requirements/infra.lock
+	@mkdir -p $(STAMP) && touch $@
+
+## proto: regenerate the Python stubs and the Envoy descriptor set from proto/
+proto: $(STAMP)/mesh-venv
+	@$(PY) -m skymesh.protogen
+
+## run: start Kafka, the database, Triton, the services and Envoy; stream the bundled alerts
+run: setup
+	@$(PY) -m skymesh.cli up --stream
+
+## stop: stop every process `make run` started
+stop:
+	@if [ -x $(PY) ]; then $(PY) -m skymesh.cli down; fi
+
+## status: what runs, where
+status:
+	@$(PY) -m skymesh.cli status
+
+## test: set up, lint, then run every test against real Kafka, database, Envoy and Triton
+test: setup
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+	@$(PY) -m pytest -q
+
+test-unit: setup
+	@$(PY) -m pytest -q -m "not integration"
+
+lint:
+	@$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+format:
+	@$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .
+
+bench: setup
+	@$(PY) -m bench
+
+clean: stop
+	rm -rf gen .run

@@ -1,0 +1,118 @@
+"""The archive's gRPC API: queries, alert ingestion, lookups."""
+
+from __future__ import annotations
+
+import grpc
+from google.api import httpbody_pb2
+from pymongo import AsyncMongoClient
+from skymesh.archive.v1 import archive_pb2, archive_pb2_grpc
+
+from services.archive import queries
+from services.archive.store import AlertStore
+from skymesh.config import Settings
+from skymesh.runtime.auth import identity
+from skymesh.runtime.documents import from_json, to_json
+from skymesh.runtime.errors import Forbidden, NotFound, grpc_errors
+from skymesh.runtime.server import Service
+
+SUCCESS_MESSAGE = "Successfully executed query"
+
+
+class ArchiveServicer(archive_pb2_grpc.ArchiveServiceServicer):
+    def __init__(self, settings: Settings, client: AsyncMongoClient) -> None:
+        self.settings = settings
+        self.db = client[settings.db_name]
+        self.store = AlertStore(self.db)
+
+    def _context(self, context: grpc.aio.ServicerContext) -> queries.QueryContext:
+        return queries.QueryContext(self.db, identity(context, self.settings.jwt_secret))
+
+    @grpc_errors
+    async def Query(
+        self, request: archive_pb2.QueryRequest, context: grpc.aio.ServicerContext
+    ) -> archive_pb2.QueryResponse:
+        body = {
+            "query_type": request.query_type,
+            "query": from_json(request.query_json, "query_json"),
+            "kwargs": from_json(request.kwargs_json, "kwargs_json") or {},
+        }
+        data = await queries.execute(self._context(context), body)
+        return archive_pb2.QueryResponse(
+            status="success", message=SUCCESS_MESSAGE, data_json=to_json(data)
+        )
+
+    @grpc_errors
+    async def QueryHttp(
+        self, request: httpbody_pb2.HttpBody, context: grpc.aio.ServicerContext
+    ) -> httpbody_pb2.HttpBody:
+        body = from_json(request.data, "request body")
+        data = await queries.execute(self._context(context), body)
+        envelope = {"status": "success", "message": SUCCESS_MESSAGE, "data": data}
+        return httpbody_pb2.HttpBody(
+            content_type="application/json", data=to_json(envelope).encode()
+        )
+
+    @grpc_errors
+    async def IngestAlerts(
+        self, request: archive_pb2.IngestAlertsRequest, context: grpc.aio.ServicerContext
+    ) -> archive_pb2.IngestAlertsResponse:
+        if not identity(context, self.settings.jwt_secret).is_service:
+            raise Forbidden("IngestAlerts is for the broker only")
+        if not request.catalog:
+            raise ValueError("IngestAlerts: catalog is required")
+        result = await self.store.ingest(
+            request.catalog, list(request.alerts_bson), list(request.aux_bson)
+        )
+        return archive_pb2.IngestAlertsResponse(
+            inserted_candids=result.inserted, duplicate_candids=result.duplicates
+        )
+
+    @grpc_errors
+    async def GetAlert(
+        self, request: archive_pb2.GetAlertRequest, context: grpc.aio.ServicerContext
+    ) -> archive_pb2.DocumentResponse:
+        projection = (
+            None
+            if request.include_cutouts
+            else {"cutoutScience": 0, "cutoutTemplate": 0, "cutoutDifference": 0}
+        )
+        ctx = self._context(context)
+        collection = await ctx.collection({"catalog": request.catalog}, "GetAlert")
+        alert = await collection.find_one({"candid": request.candid}, projection)
+        if alert is None:
+            raise NotFound(f"no alert with candid {request.candid} in {request.catalog}")
+        return archive_pb2.DocumentResponse(document_json=to_json(alert))
+
+    @grpc_errors
+    async def GetObject(
+        self, request: archive_pb2.GetObjectRequest, context: grpc.aio.ServicerContext
+    ) -> archive_pb2.DocumentResponse:
+        ctx = self._context(context)
+        collection = await ctx.collection({"catalog": request.catalog}, "GetObject")
+        alerts = await collection.find(
+            {"objectId": request.object_id},
+            {"cutoutScience": 0, "cutoutTemplate": 0, "cutoutDifference": 0},
+            sort=[("candidate.jd", 1)],
+        ).to_list()
+        if not alerts:
+            raise NotFound(f"no object {request.object_id!r} in {request.catalog}")
+        aux = await self.db[f"{request.catalog}_aux"].find_one({"_id": request.object_id})
+        document = {"objectId": request.object_id, "alerts": alerts, "aux": aux}
+        return archive_pb2.DocumentResponse(document_json=to_json(document))
+
+
+def build(settings: Settings) -> Service:
+    client: AsyncMongoClient = AsyncMongoClient(settings.mongo_uri, tz_aware=True)
+    servicer = ArchiveServicer(settings, client)
+
+    async def close() -> None:
+        await client.close()
+
+    return Service(
+        name="archive",
+        service_names=[archive_pb2.DESCRIPTOR.services_by_name["ArchiveService"].full_name],
+        register=lambda server: archive_pb2_grpc.add_ArchiveServiceServicer_to_server(
+            servicer, server
+        ),
+        on_stop=close,
+    )

@@ -1,0 +1,85 @@
+"""The broker process: one consumer per survey, and its control API."""
+
+from __future__ import annotations
+
+import asyncio
+
+import grpc
+from skymesh.archive.v1 import archive_pb2_grpc
+from skymesh.broker.v1 import broker_pb2, broker_pb2_grpc
+
+from services.broker.consumer import SurveyConsumer
+from services.broker.pipeline import BatchProcessor
+from services.broker.surveys import configured_surveys
+from skymesh.config import Settings
+from skymesh.runtime.clients import service_channel
+from skymesh.runtime.errors import grpc_errors
+from skymesh.runtime.server import Service
+
+SERVICE = broker_pb2.DESCRIPTOR.services_by_name["BrokerService"].full_name
+
+
+class BrokerServicer(broker_pb2_grpc.BrokerServiceServicer):
+    def __init__(self, consumers: list[SurveyConsumer]) -> None:
+        self.consumers = consumers
+
+    async def _status(self) -> broker_pb2.StatusResponse:
+        surveys = []
+        for consumer in self.consumers:
+            counters = consumer.processor.counters
+            surveys.append(
+                broker_pb2.SurveyStatus(
+                    survey=consumer.survey.name,
+                    topic_pattern=consumer.survey.topic_pattern,
+                    topics=consumer.topics(),
+                    alerts_processed=counters.processed,
+                    alerts_archived=counters.archived,
+                    alerts_duplicate=counters.duplicate,
+                    alerts_dead_lettered=counters.undecodable,
+                    batches=counters.batches,
+                    lag=await consumer.lag(),
+                )
+            )
+        paused = any(not c.running.is_set() for c in self.consumers)
+        return broker_pb2.StatusResponse(paused=paused, surveys=surveys)
+
+    @grpc_errors
+    async def Status(self, request, context: grpc.aio.ServicerContext):  # type: ignore[no-untyped-def]
+        return await self._status()
+
+    @grpc_errors
+    async def Pause(self, request, context: grpc.aio.ServicerContext):  # type: ignore[no-untyped-def]
+        for consumer in self.consumers:
+            consumer.running.clear()
+        return await self._status()
+
+    @grpc_errors
+    async def Resume(self, request, context: grpc.aio.ServicerContext):  # type: ignore[no-untyped-def]
+        for consumer in self.consumers:
+            consumer.running.set()
+        return await self._status()
+
+
+def build(settings: Settings) -> Service:
+    channel = service_channel(settings, "archive", caller="broker")
+    archive = archive_pb2_grpc.ArchiveServiceStub(channel)
+    consumers = [
+        SurveyConsumer(settings, BatchProcessor(survey, archive))
+        for survey in configured_surveys(settings)
+    ]
+
+    async def consume_all() -> None:
+        await asyncio.gather(*(consumer.run() for consumer in consumers))
+
+    async def close() -> None:
+        await channel.close()
+
+    return Service(
+        name="broker",
+        service_names=[SERVICE],
+        register=lambda server: broker_pb2_grpc.add_BrokerServiceServicer_to_server(
+            BrokerServicer(consumers), server
+        ),
+        background=[consume_all],
+        on_stop=close,
+    )

@@ -1,0 +1,158 @@
+"""``skymesh``: start, stop and inspect the mesh; feed it alerts."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+from skymesh.config import HOST, REPO_ROOT, Settings
+from skymesh.infra import stack
+from skymesh.infra.process import StartupError, Supervisor
+from skymesh.produce import alert_files, produce_sync
+
+BUNDLED_ZTF = REPO_ROOT / "data" / "alerts" / "ztf"
+STREAM_TIMEOUT_S = 120
+
+
+def cmd_install(settings: Settings, _: argparse.Namespace) -> int:
+    stack.install(settings)
+    return 0
+
+
+def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
+    settings = stack.with_secret(settings)
+    try:
+        stack.up(settings, only=args.only)
+    except StartupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.stream:
+        stream_bundled(settings)
+    print_welcome(settings)
+    return 0
+
+
+def stream_bundled(settings: Settings) -> None:
+    """Produces the bundled ZTF nights, one topic per night, and waits until archived."""
+    total = 0
+    for night in sorted(p for p in BUNDLED_ZTF.iterdir() if p.is_dir()):
+        files = alert_files([night])
+        topic = f"ztf_{night.name}_programid1"
+        produce_sync(files, topic, settings.kafka_bootstrap)
+        print(f"produced {len(files)} alerts of {night.name} to {topic}")
+        total += len(files)
+    seen = asyncio.run(wait_archived(settings, total))
+    print(f"broker has archived or recognised {seen}/{total} bundled alerts")
+
+
+async def wait_archived(settings: Settings, expected: int) -> int:
+    from skymesh.broker.v1 import broker_pb2, broker_pb2_grpc
+    from skymesh.runtime.clients import service_channel
+
+    async with service_channel(settings, "broker", caller="cli") as channel:
+        stub = broker_pb2_grpc.BrokerServiceStub(channel)
+        deadline = time.monotonic() + STREAM_TIMEOUT_S
+        seen = 0
+        while time.monotonic() < deadline:
+            status = await stub.Status(broker_pb2.StatusRequest(), timeout=5)
+            seen = sum(s.alerts_archived + s.alerts_duplicate for s in status.surveys)
+            if seen >= expected:
+                break
+            await asyncio.sleep(0.5)
+        return seen
+
+
+def print_welcome(settings: Settings) -> None:
+    url = f"http://{HOST}:{settings.ports.gateway}"
+    user, password = settings.admin_user, settings.admin_password
+    print(
+        f"""
+skymesh is running.
+  gateway (REST + gRPC)  {url}
+  admin                  {user} / {password}
+  logs                   {settings.run_dir / "logs"}/
+  stop                   make stop        status: make status
+
+Try:
+  TOKEN=$(curl -s -X POST {url}/api/auth -d '{{"username":"{user}","password":"{password}"}}' \\
+          | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+  curl -s {url}/ -H "Authorization: Bearer $TOKEN"
+  curl -s -X POST {url}/api/queries -H "Authorization: Bearer $TOKEN" \\
+       -d '{{"query_type":"count_documents","query":{{"catalog":"ZTF_alerts","filter":{{}}}}}}'
+  curl -s -X POST {url}/api/queries -H "Authorization: Bearer $TOKEN" \\
+       -d '{{"query_type":"find","query":{{"catalog":"ZTF_alerts",
+            "filter":{{"objectId":"ZTF20aajcdad"}},"projection":{{"candid":1}}}}}}'
+  curl -s -X POST {url}/api/queries -H "Authorization: Bearer $TOKEN" \\
+       -d '{{"query_type":"info","query":{{"command":"catalog_names"}}}}'
+  curl -s {url}/api/broker/status -H "Authorization: Bearer $TOKEN"
+"""
+    )
+
+
+def cmd_down(settings: Settings, _: argparse.Namespace) -> int:
+    stopped = stack.down(settings)
+    print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+    return 0
+
+
+def cmd_status(settings: Settings, _: argparse.Namespace) -> int:
+    status = Supervisor(settings.run_dir).status()
+    if not status:
+        print("nothing runs (make run starts the mesh)")
+        return 0
+    for name, pid in status.items():
+        state = f"running (pid {pid})" if pid else "NOT RUNNING (stale pid file)"
+        port = getattr(settings.ports, name, None)
+        where = f"{HOST}:{port}" if port else ""
+        print(f"{name:10} {state:28} {where}")
+    return 0 if all(status.values()) else 1
+
+
+def cmd_produce(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        files = alert_files(args.paths)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    count = produce_sync(files, args.topic, args.bootstrap or settings.kafka_bootstrap)
+    print(f"produced {count} alert(s) to {args.topic}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="skymesh", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    infra = sub.add_parser("infra", help="manage the cached infrastructure")
+    infra_sub = infra.add_subparsers(dest="infra_command", required=True)
+    infra_sub.add_parser("install", help="download what the mesh needs (Kafka jars)").set_defaults(
+        func=cmd_install
+    )
+    up = sub.add_parser("up", help="start the mesh in the background")
+    up.add_argument("--stream", action="store_true", help="then stream the bundled alerts")
+    up.add_argument(
+        "--only",
+        nargs="+",
+        choices=list(stack.components(Settings())),
+        help="start only these components",
+    )
+    up.set_defaults(func=cmd_up)
+    sub.add_parser("down", help="stop every process the mesh started").set_defaults(func=cmd_down)
+    sub.add_parser("status", help="show what runs").set_defaults(func=cmd_status)
+    produce = sub.add_parser("produce", help="send Avro alert files to a Kafka topic")
+    produce.add_argument("paths", nargs="+", type=Path, help="alert files or folders of them")
+    produce.add_argument("--topic", required=True)
+    produce.add_argument("--bootstrap", help="Kafka bootstrap servers (default from settings)")
+    produce.set_defaults(func=cmd_produce)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return args.func(Settings.from_env(), args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

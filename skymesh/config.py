@@ -1,0 +1,108 @@
+"""Settings of the mesh, read once from the environment (``SKYMESH_*``)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _env_str(name: str, default: str) -> str:
+    return os.environ.get(name) or default
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Every TCP port the mesh listens on; each one is overridable by ``SKYMESH_<NAME>_PORT``."""
+
+    gateway: int = 8080
+    envoy_admin: int = 9901
+    kafka: int = 9092
+    kafka_controller: int = 9093
+    mongo: int = 27017
+    triton_grpc: int = 8001
+    triton_http: int = 8000
+    triton_metrics: int = 8002
+    archive: int = 50051
+    portal: int = 50052
+    broker: int = 50053
+    filters: int = 50054
+    ml: int = 50055
+
+    @classmethod
+    def from_env(cls) -> Ports:
+        return cls(
+            **{f.name: _env_int(f"SKYMESH_{f.name.upper()}_PORT", f.default) for f in fields(cls)}
+        )
+
+    def as_env(self) -> dict[str, str]:
+        return {f"SKYMESH_{f.name.upper()}_PORT": str(getattr(self, f.name)) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class Settings:
+    ports: Ports = field(default_factory=Ports)
+    run_dir: Path = REPO_ROOT / ".run"
+    cache_dir: Path = REPO_ROOT / ".cache"
+    db_name: str = "skymesh"
+    admin_user: str = "admin"
+    admin_password: str = "admin"
+    jwt_secret: str = ""
+    # Kowalski's default: every ZTF public/partnership/Caltech topic of a night.
+    ztf_topic_regex: str = r"^ztf_\d{8}_programid\d+$"
+    kafka_group_id: str = "skymesh-broker"
+    log_level: str = "INFO"
+
+    @property
+    def mongo_uri(self) -> str:
+        return f"mongodb://{HOST}:{self.ports.mongo}"
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return f"{HOST}:{self.ports.kafka}"
+
+    def address(self, service: str) -> str:
+        return f"{HOST}:{getattr(self.ports, service)}"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            ports=Ports.from_env(),
+            run_dir=Path(_env_str("SKYMESH_RUN_DIR", str(REPO_ROOT / ".run"))),
+            cache_dir=Path(_env_str("SKYMESH_CACHE_DIR", str(REPO_ROOT / ".cache"))),
+            db_name=_env_str("SKYMESH_DB_NAME", "skymesh"),
+            admin_user=_env_str("SKYMESH_ADMIN_USER", "admin"),
+            admin_password=_env_str("SKYMESH_ADMIN_PASSWORD", "admin"),
+            jwt_secret=_env_str("SKYMESH_JWT_SECRET", ""),
+            ztf_topic_regex=_env_str("SKYMESH_ZTF_TOPIC_REGEX", r"^ztf_\d{8}_programid\d+$"),
+            kafka_group_id=_env_str("SKYMESH_KAFKA_GROUP_ID", "skymesh-broker"),
+            log_level=_env_str("SKYMESH_LOG_LEVEL", "INFO"),
+        )
+
+    def as_env(self) -> dict[str, str]:
+        """The environment that reproduces these settings in a child process."""
+        return {
+            **self.ports.as_env(),
+            "SKYMESH_RUN_DIR": str(self.run_dir),
+            "SKYMESH_CACHE_DIR": str(self.cache_dir),
+            "SKYMESH_DB_NAME": self.db_name,
+            "SKYMESH_ADMIN_USER": self.admin_user,
+            "SKYMESH_ADMIN_PASSWORD": self.admin_password,
+            "SKYMESH_JWT_SECRET": self.jwt_secret,
+            "SKYMESH_ZTF_TOPIC_REGEX": self.ztf_topic_regex,
+            "SKYMESH_KAFKA_GROUP_ID": self.kafka_group_id,
+            "SKYMESH_LOG_LEVEL": self.log_level,
+        }

@@ -1,0 +1,229 @@
+"""Envoy as the REST/JSON gateway: config generated from the descriptor set of proto/.
+
+Every ``skymesh.<service>.v1`` service in the descriptor set becomes a transcoded route to
+the process that serves it; native gRPC clients can use the same port.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from google.protobuf import descriptor_pb2
+
+from skymesh.config import HOST, REPO_ROOT, Settings
+from skymesh.infra.process import Managed
+
+DESCRIPTOR_SET = REPO_ROOT / "gen" / "descriptor.pb"
+LUA_ERROR_ENVELOPE = REPO_ROOT / "gateway" / "error_envelope.lua"
+# Services that share another service's process.
+HOSTED_BY = {"xmatch": "archive"}
+ROUTE_TIMEOUT_S = 310
+# Query answers with cutouts run to tens of MB; Envoy's 1 MiB default would cut them off.
+BODY_LIMIT_BYTES = 256 * 1024 * 1024
+MAX_DOWNSTREAM_CONNECTIONS = 10_000
+TYPE_URL = "type.googleapis.com/"  # Kowalski's default max_time_ms is 300 s
+
+
+def mesh_services(descriptor_set: Path = DESCRIPTOR_SET) -> dict[str, str]:
+    """Full gRPC service name -> port name of the process serving it."""
+    files = descriptor_pb2.FileDescriptorSet.FromString(descriptor_set.read_bytes())
+    services = {}
+    for file in files.file:
+        parts = file.package.split(".")
+        if len(parts) == 3 and parts[0] == "skymesh":
+            for service in file.service:
+                services[f"{file.package}.{service.name}"] = HOSTED_BY.get(parts[1], parts[1])
+    return services
+
+
+def _cluster(name: str, port: int, http2: bool = True) -> dict[str, Any]:
+    cluster: dict[str, Any] = {
+        "name": name,
+        "type": "STATIC",
+        "connect_timeout": "2s",
+        "per_connection_buffer_limit_bytes": BODY_LIMIT_BYTES,
+        "load_assignment": {
+            "cluster_name": name,
+            "endpoints": [
+                {
+                    "lb_endpoints": [
+                        {
+                            "endpoint": {
+                                "address": {"socket_address": {"address": HOST, "port_value": port}}
+                            }
+                        }
+                    ]
+                }
+            ],
+        },
+    }
+    if http2:
+        cluster["typed_extension_protocol_options"] = {
+            "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+                "@type": TYPE_URL + "envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+                "explicit_http_config": {"http2_protocol_options": {}},
+            }
+        }
+    return cluster
+
+
+def _tracing(otlp_endpoint: str | None) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The HCM tracing block and the collector cluster, when OTLP export is configured."""
+    if not otlp_endpoint:
+        return None, None
+    hostport = otlp_endpoint.split("://", 1)[-1].rstrip("/")
+    host, _, port = hostport.rpartition(":")
+    tracing = {
+        "random_sampling": {"value": 100},
+        "provider": {
+            "name": "envoy.tracers.opentelemetry",
+            "typed_config": {
+                "@type": TYPE_URL + "envoy.config.trace.v3.OpenTelemetryConfig",
+                "grpc_service": {"envoy_grpc": {"cluster_name": "otel_collector"}, "timeout": "2s"},
+                "service_name": "skymesh-gateway",
+            },
+        },
+    }
+    cluster = _cluster("otel_collector", int(port))
+    cluster["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]["address"][
+        "socket_address"
+    ]["address"] = host or HOST
+    return tracing, cluster
+
+
+def envoy_config(settings: Settings, descriptor_set: Path = DESCRIPTOR_SET) -> dict[str, Any]:
+    services = mesh_services(descriptor_set)
+    processes = sorted(set(services.values()))
+    routes = [
+        {
+            "match": {"prefix": f"/{service}/"},
+            "route": {"cluster": services[service], "timeout": f"{ROUTE_TIMEOUT_S}s"},
+        }
+        for service in sorted(services)
+    ]
+    tracing, collector = _tracing(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"))
+    hcm: dict[str, Any] = {
+        "@type": TYPE_URL
+        + "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+        "stat_prefix": "gateway",
+        "codec_type": "AUTO",
+        "generate_request_id": True,
+        "route_config": {
+            "name": "mesh",
+            "virtual_hosts": [{"name": "mesh", "domains": ["*"], "routes": routes}],
+        },
+        "http_filters": [
+            {
+                # Before the transcoder: on the way back it sees the transcoded JSON.
+                "name": "envoy.filters.http.lua",
+                "typed_config": {
+                    "@type": TYPE_URL + "envoy.extensions.filters.http.lua.v3.Lua",
+                    "default_source_code": {"filename": str(LUA_ERROR_ENVELOPE)},
+                },
+            },
+            {
+                "name": "envoy.filters.http.grpc_json_transcoder",
+                "typed_config": {
+                    "@type": TYPE_URL
+                    + "envoy.extensions.filters.http.grpc_json_transcoder.v3.GrpcJsonTranscoder",
+                    "proto_descriptor": str(descriptor_set),
+                    "services": sorted(services),
+                    "convert_grpc_status": True,
+                    "print_options": {
+                        "always_print_primitive_fields": True,
+                        "preserve_proto_field_names": True,
+                    },
+                    # penquins and scripts send keys the typed requests do not have.
+                    "request_validation_options": {"reject_unknown_query_parameters": False},
+                    "ignore_unknown_query_parameters": True,
+                    "max_request_body_size": BODY_LIMIT_BYTES,
+                    "max_response_body_size": BODY_LIMIT_BYTES,
+                },
+            },
+            {
+                "name": "envoy.filters.http.router",
+                "typed_config": {
+                    "@type": TYPE_URL + "envoy.extensions.filters.http.router.v3.Router"
+                },
+            },
+        ],
+    }
+    if tracing:
+        hcm["tracing"] = tracing
+    clusters = [_cluster(name, getattr(settings.ports, name)) for name in processes]
+    if collector:
+        clusters.append(collector)
+    return {
+        "admin": {
+            "address": {
+                "socket_address": {"address": HOST, "port_value": settings.ports.envoy_admin}
+            }
+        },
+        "overload_manager": {
+            "resource_monitors": [
+                {
+                    "name": "envoy.resource_monitors.global_downstream_max_connections",
+                    "typed_config": {
+                        "@type": TYPE_URL
+                        + "envoy.extensions.resource_monitors.downstream_connections.v3"
+                        + ".DownstreamConnectionsConfig",
+                        "max_active_downstream_connections": MAX_DOWNSTREAM_CONNECTIONS,
+                    },
+                }
+            ]
+        },
+        "static_resources": {
+            "listeners": [
+                {
+                    "name": "gateway",
+                    "per_connection_buffer_limit_bytes": BODY_LIMIT_BYTES,
+                    "address": {
+                        "socket_address": {"address": HOST, "port_value": settings.ports.gateway}
+                    },
+                    "filter_chains": [
+                        {
+                            "filters": [
+                                {
+                                    "name": "envoy.filters.network.http_connection_manager",
+                                    "typed_config": hcm,
+                                }
+                            ]
+                        }
+                    ],
+                }
+            ],
+            "clusters": clusters,
+        },
+    }
+
+
+def envoy_ready(admin_port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://{HOST}:{admin_port}/ready", timeout=1) as resp:
+            return resp.status == 200
+    except OSError:
+        return False
+
+
+def managed(settings: Settings) -> Managed:
+    config_path = settings.run_dir / "envoy.json"
+    config_path.parent.mkdir(parents=True, exist_ok=True)
+    config_path.write_text(json.dumps(envoy_config(settings), indent=1))
+    return Managed(
+        name="gateway",
+        argv=[
+            str(settings.cache_dir / "infra-venv" / "bin" / "envoy"),
+            "-c",
+            str(config_path),
+            "--log-level",
+            "warning",
+            "--base-id",
+            str(settings.ports.gateway),  # lets several Envoys share the host
+        ],
+        ready=lambda: envoy_ready(settings.ports.envoy_admin),
+        startup_timeout=30,
+    )

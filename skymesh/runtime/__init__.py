@@ -1,0 +1,1 @@
+"""Shared runtime of every service: logging, tracing, auth, server bootstrap, clients."""

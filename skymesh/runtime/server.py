@@ -1,0 +1,107 @@
+"""gRPC aio server bootstrap: auth, health, reflection, tracing, graceful shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from skymesh.config import HOST, Settings
+from skymesh.runtime.auth import AuthInterceptor
+from skymesh.runtime.logs import setup_logging
+from skymesh.runtime.tracing import setup_tracing, shutdown_tracing
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_BYTES = 256 * 1024 * 1024  # alert batches carry cutouts
+
+
+@dataclass
+class Service:
+    """What a service process hands to :func:`run_service`."""
+
+    name: str
+    # Full service names (package.Service) registered below, for health and reflection.
+    service_names: Sequence[str]
+    register: Callable[[grpc.aio.Server], None]
+    # Methods reachable without a token, e.g. "/skymesh.portal.v1.PortalService/Auth".
+    public_methods: frozenset[str] = frozenset()
+    on_start: Callable[[], Awaitable[None]] | None = None
+    on_stop: Callable[[], Awaitable[None]] | None = None
+    # Long-running work beside the server (the broker's consume loop).
+    background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+
+def server_options() -> list[tuple[str, int]]:
+    return [
+        ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+    ]
+
+
+async def serve(service: Service, settings: Settings, port: int) -> None:
+    if not settings.jwt_secret:
+        raise SystemExit("SKYMESH_JWT_SECRET is not set; start services with `skymesh up`")
+    server = grpc.aio.server(
+        interceptors=[AuthInterceptor(settings.jwt_secret, service.public_methods)],
+        options=server_options(),
+    )
+    service.register(server)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        [*service.service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], server
+    )
+    server.add_insecure_port(f"{HOST}:{port}")
+
+    if service.on_start:
+        await service.on_start()
+    await server.start()
+    for name in ("", *service.service_names):
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    tasks = [asyncio.create_task(work(), name=work.__name__) for work in service.background]
+    log.info("serving", extra={"fields": {"address": f"{HOST}:{port}"}})
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    for task in tasks:
+        task.add_done_callback(lambda t: t.cancelled() or t.exception() is None or stop.set())
+    await stop.wait()
+
+    log.info("shutting down")
+    await health_servicer.enter_graceful_shutdown()
+    for task in tasks:
+        task.cancel()
+    failed = False
+    for outcome in await asyncio.gather(*tasks, return_exceptions=True):
+        if isinstance(outcome, Exception):
+            failed = True
+            log.error("background task failed", exc_info=outcome)
+    await server.stop(grace=5)
+    if service.on_stop:
+        await service.on_stop()
+    shutdown_tracing()
+    if failed:
+        # A dead consume loop must not look healthy: exit non-zero so a supervisor restarts us.
+        raise SystemExit(1)
+
+
+def run_service(build: Callable[[Settings], Service], port_name: str) -> None:
+    """Entry point of a service process: ``python -m services.<name>``."""
+    settings = Settings.from_env()
+    setup_logging(port_name, settings.log_level)
+    setup_tracing(port_name)
+
+    async def main() -> None:
+        # Built inside the loop: gRPC aio channels bind to the loop they are created on.
+        await serve(build(settings), settings, getattr(settings.ports, port_name))
+
+    asyncio.run(main())
