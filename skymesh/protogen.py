@@ -30,9 +30,9 @@ def proto_files() -> list[str]:
     return sorted(str(p.relative_to(PROTO_DIR)) for p in PROTO_DIR.rglob("*.proto"))
 
 
-def generate() -> None:
-    shutil.rmtree(GEN_DIR, ignore_errors=True)
-    GEN_DIR.mkdir(parents=True)
+def generate(out: Path = GEN_DIR) -> None:
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
     includes = [
         f"-I{PROTO_DIR}",
         f"-I{_googleapis_dir()}",
@@ -40,12 +40,16 @@ def generate() -> None:
     ]
     files = proto_files()
     for args in (
-        [f"--python_out={GEN_DIR}", f"--pyi_out={GEN_DIR}", f"--grpc_python_out={GEN_DIR}"],
-        ["--include_imports", "--include_source_info", f"--descriptor_set_out={DESCRIPTOR_SET}"],
+        [f"--python_out={out}", f"--pyi_out={out}", f"--grpc_python_out={out}"],
+        [
+            "--include_imports",
+            "--include_source_info",
+            f"--descriptor_set_out={out / DESCRIPTOR_SET.name}",
+        ],
     ):
         if protoc.main(["grpc_tools.protoc", *includes, *args, *files]) != 0:
             sys.exit("protoc failed; see the messages above")
-    print(f"generated {len(files)} protos into {GEN_DIR.relative_to(REPO_ROOT)}/")
+    print(f"generated {len(files)} protos into {out}/")
 
 
 if __name__ == "__main__":

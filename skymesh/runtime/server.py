@@ -46,8 +46,11 @@ def server_options() -> list[tuple[str, int]]:
 
 
 async def serve(service: Service, settings: Settings, port: int) -> None:
-    if not settings.jwt_secret:
-        raise SystemExit("SKYMESH_JWT_SECRET is not set; start services with `skymesh up`")
+    if len(settings.jwt_secret) < 32:
+        raise SystemExit(
+            "SKYMESH_JWT_SECRET must be set to at least 32 characters "
+            "(`skymesh up` generates one in the run folder)"
+        )
     server = grpc.aio.server(
         interceptors=[AuthInterceptor(settings.jwt_secret, service.public_methods)],
         options=server_options(),

@@ -36,7 +36,8 @@ async def execute(ctx: QueryContext, request: Any) -> Any:
     query = request.get("query")
     if not isinstance(query, dict):
         raise QueryError(f"{query_type}: 'query' must be a JSON object")
-    kwargs = request.get("kwargs") or {}
+    kwargs = request.get("kwargs")
+    kwargs = {} if kwargs is None else kwargs
     if not isinstance(kwargs, dict):
         raise QueryError(f"{query_type}: 'kwargs' must be a JSON object")
     try:

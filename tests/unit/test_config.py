@@ -1,0 +1,28 @@
+import pytest
+
+from skymesh.config import Ports, Settings
+
+
+def test_defaults_match_the_documented_ports() -> None:
+    ports = Ports()
+    assert (ports.gateway, ports.kafka, ports.mongo) == (8080, 9092, 27017)
+
+
+def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SKYMESH_GATEWAY_PORT", "18080")
+    monkeypatch.setenv("SKYMESH_MONGO_PORT", "37017")
+    monkeypatch.setenv("SKYMESH_ADMIN_USER", "root")
+    settings = Settings.from_env()
+    assert settings.ports.gateway == 18080
+    assert settings.mongo_uri == "mongodb://127.0.0.1:37017"
+    assert settings.admin_user == "root"
+    # What a child process receives reproduces the same settings.
+    for key, value in settings.as_env().items():
+        monkeypatch.setenv(key, value)
+    assert Settings.from_env() == settings
+
+
+def test_bad_port_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SKYMESH_KAFKA_PORT", "ninety")
+    with pytest.raises(ValueError, match="SKYMESH_KAFKA_PORT must be an integer"):
+        Settings.from_env()

@@ -1,0 +1,45 @@
+from dataclasses import replace
+
+from skymesh.config import HOST, Ports, Settings
+from skymesh.infra.gateway import envoy_config, mesh_services
+
+
+def test_every_service_is_transcoded_and_routed_to_its_process() -> None:
+    settings = replace(Settings(), ports=Ports(gateway=1111, archive=2222, portal=3333))
+    config = envoy_config(settings)
+    services = mesh_services()
+    assert {name.split(".")[1] for name in services} == {
+        "archive",
+        "xmatch",
+        "ml",
+        "filters",
+        "portal",
+        "broker",
+    }
+    hcm = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0][
+        "typed_config"
+    ]
+    transcoder = next(
+        f for f in hcm["http_filters"] if f["name"] == "envoy.filters.http.grpc_json_transcoder"
+    )["typed_config"]
+    assert set(transcoder["services"]) == set(services)
+    routes = {
+        r["match"]["prefix"]: r["route"]["cluster"]
+        for r in hcm["route_config"]["virtual_hosts"][0]["routes"]
+    }
+    assert routes["/skymesh.archive.v1.ArchiveService/"] == "archive"
+    assert routes["/skymesh.xmatch.v1.XMatchService/"] == "archive"  # hosted by the archive
+    clusters = {c["name"]: c for c in config["static_resources"]["clusters"]}
+    assert set(routes.values()) <= set(clusters)
+    endpoint = clusters["portal"]["load_assignment"]["endpoints"][0]["lb_endpoints"][0]
+    assert endpoint["endpoint"]["address"]["socket_address"] == {
+        "address": HOST,
+        "port_value": 3333,
+    }
+    listener = config["static_resources"]["listeners"][0]["address"]["socket_address"]
+    assert listener == {"address": HOST, "port_value": 1111}
+    # The Lua envelope filter must come before the transcoder to see its error bodies.
+    names = [f["name"] for f in hcm["http_filters"]]
+    assert names.index("envoy.filters.http.lua") < names.index(
+        "envoy.filters.http.grpc_json_transcoder"
+    )
