@@ -15,6 +15,8 @@ from skymesh.produce import alert_files, produce_sync
 
 BUNDLED_ZTF = REPO_ROOT / "data" / "alerts" / "ztf"
 STREAM_TIMEOUT_S = 120
+# Components whose main port is named differently in the settings.
+PORT_OF = {"database": "mongo", "triton": "triton_grpc"}
 
 
 def cmd_install(settings: Settings, _: argparse.Namespace) -> int:
@@ -105,7 +107,7 @@ def cmd_status(settings: Settings, _: argparse.Namespace) -> int:
         return 0
     for name, pid in status.items():
         state = f"running (pid {pid})" if pid else "NOT RUNNING (stale pid file)"
-        port = getattr(settings.ports, name, None)
+        port = getattr(settings.ports, PORT_OF.get(name, name), None)
         where = f"{HOST}:{port}" if port else ""
         print(f"{name:10} {state:28} {where}")
     return 0 if all(status.values()) else 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -26,6 +27,8 @@ def alert_files(paths: Iterable[Path]) -> list[Path]:
 
 
 async def produce(files: list[Path], topic: str, bootstrap: str, quiet: bool = False) -> int:
+    # Producing to a new nightly topic auto-creates it; aiokafka logs that as an error.
+    logging.getLogger("aiokafka.cluster").setLevel(logging.CRITICAL)
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap,
         acks="all",

@@ -25,6 +25,8 @@ ROUTE_TIMEOUT_S = 310
 # Query answers with cutouts run to tens of MB; Envoy's 1 MiB default would cut them off.
 BODY_LIMIT_BYTES = 256 * 1024 * 1024
 MAX_DOWNSTREAM_CONNECTIONS = 10_000
+NOT_FOUND_BODY = '{"status":"error","message":"no such API route; see proto/README.md"}'
+KEEP_PARENT = '"$@" & child=$!; trap \'kill -TERM "$child"\' TERM INT; wait "$child"'
 TYPE_URL = "type.googleapis.com/"  # Kowalski's default max_time_ms is 300 s
 
 
@@ -105,6 +107,18 @@ def envoy_config(settings: Settings, descriptor_set: Path = DESCRIPTOR_SET) -> d
         }
         for service in sorted(services)
     ]
+    routes.append(
+        {
+            "match": {"prefix": "/"},
+            "direct_response": {
+                "status": 404,
+                "body": {"inline_string": NOT_FOUND_BODY},
+            },
+            "response_headers_to_add": [
+                {"header": {"key": "content-type", "value": "application/json"}}
+            ],
+        }
+    )
     tracing, collector = _tracing(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"))
     hcm: dict[str, Any] = {
         "@type": TYPE_URL
@@ -213,17 +227,20 @@ def managed(settings: Settings) -> Managed:
     config_path = settings.run_dir / "envoy.json"
     config_path.parent.mkdir(parents=True, exist_ok=True)
     config_path.write_text(json.dumps(envoy_config(settings), indent=1))
+    envoy = [
+        str(settings.cache_dir / "infra-venv" / "bin" / "envoy"),
+        "-c",
+        str(config_path),
+        "--log-level",
+        "warning",
+        "--base-id",
+        str(settings.ports.gateway),  # lets several Envoys share the host
+    ]
     return Managed(
         name="gateway",
-        argv=[
-            str(settings.cache_dir / "infra-venv" / "bin" / "envoy"),
-            "-c",
-            str(config_path),
-            "--log-level",
-            "warning",
-            "--base-id",
-            str(settings.ports.gateway),  # lets several Envoys share the host
-        ],
+        # Envoy asks for SIGTERM when its parent exits (PR_SET_PDEATHSIG), and the parent
+        # here is the short-lived `skymesh up`; a shell that waits for it stays as its parent.
+        argv=["/bin/sh", "-c", KEEP_PARENT, "envoy", *envoy],
         ready=lambda: envoy_ready(settings.ports.envoy_admin),
         startup_timeout=30,
     )

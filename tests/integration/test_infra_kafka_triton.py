@@ -6,7 +6,6 @@ import asyncio
 import dataclasses
 import gzip
 import io
-import shutil
 import uuid
 from pathlib import Path
 
@@ -26,11 +25,7 @@ pytestmark = pytest.mark.integration
 
 NIGHT = "20200202"
 ALERT = "1127107111615015007.avro"
-# The repo's own copy once it exists; the shared reference data until then.
-ALERT_DIRS = [
-    REPO_ROOT / "data" / "alerts" / "ztf" / NIGHT,
-    Path("/work/shared/data/ztf_alerts") / NIGHT,
-]
+ALERT_DIR = REPO_ROOT / "data" / "alerts" / "ztf" / NIGHT
 BRAAI_ONNX = triton.MODEL_REPOSITORY / "braai" / "1" / "model.onnx"
 
 
@@ -39,13 +34,6 @@ def _settings(tmp_path: Path, **ports: int) -> Settings:
     return dataclasses.replace(
         base, ports=dataclasses.replace(base.ports, **ports), run_dir=tmp_path / "run"
     )
-
-
-def _alert_dir() -> Path:
-    for folder in ALERT_DIRS:
-        if (folder / ALERT).exists():
-            return folder
-    pytest.fail(f"alert {ALERT} not found in any of {ALERT_DIRS}")
 
 
 def _cutout(stamp: bytes) -> np.ndarray:
@@ -68,8 +56,6 @@ def triplet(path: Path) -> np.ndarray:
 
 @pytest.mark.integration
 def test_kafka_round_trip_and_clean_stop(tmp_path: Path) -> None:
-    if shutil.which("java") is None or shutil.which("mvn") is None:
-        pytest.skip("Kafka needs java and mvn")
     settings = _settings(tmp_path, kafka=free_port(), kafka_controller=free_port())
     supervisor = Supervisor(settings.run_dir)
     try:
@@ -104,12 +90,10 @@ async def _round_trip(bootstrap: str, payload: bytes) -> bytes:
 
 @pytest.mark.integration
 def test_triton_scores_braai_like_onnxruntime(tmp_path: Path) -> None:
-    if not (triton.site_packages(Settings.from_env()) / "pytriton").exists():
-        pytest.skip("Triton needs the infra venv (.cache/infra-venv with nvidia-pytriton)")
     settings = _settings(
         tmp_path, triton_grpc=free_port(), triton_http=free_port(), triton_metrics=free_port()
     )
-    folder = _alert_dir()
+    folder = ALERT_DIR
     one = triplet(folder / ALERT)[None]
     night = np.stack([triplet(p) for p in sorted(folder.glob("*.avro"))])
     session = ort.InferenceSession(str(BRAAI_ONNX), providers=["CPUExecutionProvider"])

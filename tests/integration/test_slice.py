@@ -324,3 +324,9 @@ def test_malformed_queries_get_400_naming_the_problem(
     envelope = response.json()
     assert envelope["status"] == "error"
     assert named in envelope["message"]
+
+
+def test_unknown_route_gets_a_json_404(gateway_url: str, admin_token: str) -> None:
+    response = httpx.get(f"{gateway_url}/api/nope", headers={"Authorization": admin_token})
+    assert response.status_code == 404
+    assert response.json()["status"] == "error"

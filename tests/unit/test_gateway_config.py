@@ -26,6 +26,7 @@ def test_every_service_is_transcoded_and_routed_to_its_process() -> None:
     routes = {
         r["match"]["prefix"]: r["route"]["cluster"]
         for r in hcm["route_config"]["virtual_hosts"][0]["routes"]
+        if "route" in r
     }
     assert routes["/skymesh.archive.v1.ArchiveService/"] == "archive"
     assert routes["/skymesh.xmatch.v1.XMatchService/"] == "archive"  # hosted by the archive
@@ -38,6 +39,9 @@ def test_every_service_is_transcoded_and_routed_to_its_process() -> None:
     }
     listener = config["static_resources"]["listeners"][0]["address"]["socket_address"]
     assert listener == {"address": HOST, "port_value": 1111}
+    # Anything else gets a JSON 404, matched last.
+    last = hcm["route_config"]["virtual_hosts"][0]["routes"][-1]
+    assert last["match"] == {"prefix": "/"} and last["direct_response"]["status"] == 404
     # The Lua envelope filter must come before the transcoder to see its error bodies.
     names = [f["name"] for f in hcm["http_filters"]]
     assert names.index("envoy.filters.http.lua") < names.index(
