@@ -1,0 +1,40 @@
+"""Aggregation expressions: importing the operator modules registers them in OPERATORS."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from . import arithmetic, arrays, conversion, logic, strings, trigonometry, variables
+from .core import (
+    FORBIDDEN_EXPRESSION_OPERATORS,
+    OPERATORS,
+    ROOT_SCOPE,
+    Compiler,
+    Expr,
+    Scope,
+)
+
+del arithmetic, arrays, conversion, logic, strings, trigonometry, variables
+
+SUPPORTED_EXPRESSION_OPERATORS = frozenset(OPERATORS)
+
+
+def compile_expression(spec: Any) -> Callable[[dict], Any]:
+    """Compile one aggregation expression into `document -> value` (MISSING for "no value")."""
+    compiler = Compiler()
+    fn = compiler.compile(spec, ROOT_SCOPE)
+    slots = compiler.slot_count
+    return lambda doc: fn(doc, [None] * slots)
+
+
+__all__ = [
+    "FORBIDDEN_EXPRESSION_OPERATORS",
+    "OPERATORS",
+    "ROOT_SCOPE",
+    "SUPPORTED_EXPRESSION_OPERATORS",
+    "Compiler",
+    "Expr",
+    "Scope",
+    "compile_expression",
+]

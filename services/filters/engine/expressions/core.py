@@ -1,0 +1,243 @@
+"""Compiling aggregation expressions into closures.
+
+An expression compiles once into a function `(document, frame) -> value`. The document is
+$$CURRENT (and $$ROOT); the frame is a list holding the variables bound by $let, $map, $filter
+and $reduce, each resolved to a slot index at compile time, so evaluation does no name lookups.
+Operators register a compile function in OPERATORS; nothing looks an operator up at run time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import PipelineError
+from ..paths import document_getter, split_path, traverse
+from ..values import MISSING
+
+Expr = Callable[[dict, list], Any]
+OperatorCompiler = Callable[[Any, "Compiler", "Scope"], Expr]
+
+OPERATORS: dict[str, OperatorCompiler] = {}
+
+# Operators refused with a reason rather than "unsupported": they run server-side JavaScript.
+FORBIDDEN_EXPRESSION_OPERATORS = {
+    "$function": "it runs server-side JavaScript",
+    "$accumulator": "it runs server-side JavaScript",
+    "$where": "it runs server-side JavaScript",
+}
+
+SYSTEM_VARIABLES = {"ROOT", "CURRENT", "REMOVE"}
+_USER_VARIABLE = re.compile(r"^[a-z\x80-\U0010ffff][A-Za-z0-9_\x80-\U0010ffff]*$")
+
+
+def operator(*names: str) -> Callable[[OperatorCompiler], OperatorCompiler]:
+    """Register the decorated function as the compiler of the named expression operators."""
+
+    def register(compile_fn: OperatorCompiler) -> OperatorCompiler:
+        for name in names:
+            OPERATORS[name] = compile_fn
+        return compile_fn
+
+    return register
+
+
+class Scope:
+    """The user variables visible at a point of an expression, each mapped to its frame slot."""
+
+    __slots__ = ("_slots",)
+
+    def __init__(self, slots: dict[str, int] | None = None) -> None:
+        self._slots = slots or {}
+
+    def bind(self, names: dict[str, int]) -> Scope:
+        return Scope({**self._slots, **names})
+
+    def slot(self, name: str) -> int | None:
+        return self._slots.get(name)
+
+
+ROOT_SCOPE = Scope()
+
+
+class Compiler:
+    """Compiles the expressions of one stage and counts the frame slots they need."""
+
+    def __init__(self) -> None:
+        self.slot_count = 0
+
+    def new_slot(self) -> int:
+        self.slot_count += 1
+        return self.slot_count - 1
+
+    def bind_variable(self, name: Any, operator_name: str) -> int:
+        check_user_variable_name(name, operator_name)
+        return self.new_slot()
+
+    def compile(self, spec: Any, scope: Scope) -> Expr:
+        if isinstance(spec, str):
+            if spec.startswith("$$"):
+                return self._variable(spec[2:], scope)
+            if spec.startswith("$"):
+                return _field_path(spec)
+            return constant(spec)
+        if isinstance(spec, dict):
+            if spec and next(iter(spec)).startswith("$"):
+                return self._operator(spec, scope)
+            return self._object(spec, scope)
+        if isinstance(spec, list):
+            return self._array(spec, scope)
+        return constant(spec)
+
+    def _operator(self, spec: dict, scope: Scope) -> Expr:
+        if len(spec) != 1:
+            raise PipelineError(
+                "an expression specification must contain exactly one field, the name of the "
+                f"expression; found {len(spec)} fields: {', '.join(spec)}"
+            )
+        ((name, args),) = spec.items()
+        compile_fn = OPERATORS.get(name)
+        if compile_fn is None:
+            reason = FORBIDDEN_EXPRESSION_OPERATORS.get(name)
+            if reason:
+                raise PipelineError(f"forbidden expression operator {name} ({reason})")
+            raise PipelineError(f"unsupported expression operator {name}")
+        return compile_fn(args, self, scope)
+
+    def _object(self, spec: dict, scope: Scope) -> Expr:
+        fields = []
+        for key, value in spec.items():
+            if not isinstance(key, str) or not key:
+                raise PipelineError("field names in an expression object must be non-empty")
+            if key.startswith("$"):
+                raise PipelineError(
+                    f"field name '{key}' in an expression object may not start with '$' "
+                    "(an operator must be the only field of its object)"
+                )
+            if "." in key:
+                raise PipelineError(
+                    f"field name '{key}' in an expression object may not contain '.'"
+                )
+            fields.append((key, self.compile(value, scope)))
+
+        def build_object(doc: dict, frame: list) -> dict:
+            out = {}
+            for key, fn in fields:
+                value = fn(doc, frame)
+                if value is not MISSING:
+                    out[key] = value
+            return out
+
+        return build_object
+
+    def _array(self, spec: list, scope: Scope) -> Expr:
+        items = [self.compile(item, scope) for item in spec]
+
+        def build_array(doc: dict, frame: list) -> list:
+            # A missing element becomes null: arrays cannot hold "nothing".
+            out = []
+            for fn in items:
+                value = fn(doc, frame)
+                out.append(None if value is MISSING else value)
+            return out
+
+        return build_array
+
+    def _variable(self, text: str, scope: Scope) -> Expr:
+        name, _, rest = text.partition(".")
+        parts = split_path(rest, f"variable path '$${text}'") if rest else ()
+        if name in ("ROOT", "CURRENT"):
+            if not parts:
+                return lambda doc, frame: doc
+            get = document_getter(parts)
+            return lambda doc, frame: get(doc)
+        if name == "REMOVE":
+            return constant(MISSING)
+        slot = scope.slot(name)
+        if slot is None:
+            if name and name[0].isupper():
+                raise PipelineError(f"unsupported system variable $${name}")
+            raise PipelineError(f"use of undefined variable: {name}")
+        if not parts:
+            return lambda doc, frame: frame[slot]
+        return lambda doc, frame: traverse(frame[slot], parts, 0)
+
+
+def _field_path(spec: str) -> Expr:
+    if spec == "$":
+        raise PipelineError("'$' by itself is not a valid field path")
+    get = document_getter(split_path(spec[1:], f"field path '{spec}'"))
+
+    def field(doc: dict, frame: list) -> Any:
+        return get(doc)
+
+    field.field_getter = get  # type: ignore[attr-defined]
+    return field
+
+
+def check_user_variable_name(name: Any, operator_name: str) -> None:
+    if not isinstance(name, str) or not name:
+        raise PipelineError(f"{operator_name}: variable names must be non-empty strings")
+    if not _USER_VARIABLE.match(name):
+        raise PipelineError(
+            f"{operator_name}: '{name}' is not a valid user variable name (it must start with a "
+            "lowercase letter and contain only letters, digits and '_')"
+        )
+
+
+def constant(value: Any) -> Expr:
+    def const(doc: dict, frame: list) -> Any:
+        return value
+
+    const.constant_value = value  # type: ignore[attr-defined]
+    return const
+
+
+def is_constant(fn: Expr) -> bool:
+    return hasattr(fn, "constant_value")
+
+
+def constant_value(fn: Expr) -> Any:
+    return fn.constant_value  # type: ignore[attr-defined]
+
+
+def operands(args: Any) -> list:
+    """An operator's arguments: a list as given, any other value as a one-element list."""
+    return args if isinstance(args, list) else [args]
+
+
+def expect_arity(name: str, args: list, least: int, most: int | None = -1) -> None:
+    """Refuse a wrong number of arguments, with MongoDB's wording (code 16020)."""
+    most = least if most == -1 else most
+    count = len(args)
+    if least == most and count != least:
+        raise PipelineError(
+            f"Expression {name} takes exactly {least} arguments. {count} were passed in."
+        )
+    if count < least or (most is not None and count > most):
+        bound = f"at least {least}" + (f" and at most {most}" if most is not None else "")
+        raise PipelineError(f"Expression {name} takes {bound} arguments. {count} were passed in.")
+
+
+def compile_operands(
+    name: str, args: Any, c: Compiler, scope: Scope, least: int, most: int | None = -1
+) -> list[Expr]:
+    items = operands(args)
+    expect_arity(name, items, least, most)
+    return [c.compile(item, scope) for item in items]
+
+
+def object_arguments(
+    name: str, args: Any, required: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Check the named arguments of an object-form operator ($filter, $let, $convert ...)."""
+    if not isinstance(args, dict):
+        raise PipelineError(f"{name} only supports an object as its argument")
+    for key in args:
+        if key not in required and key not in optional:
+            raise PipelineError(f"Unrecognized parameter to {name}: {key}")
+    for key in required:
+        if key not in args:
+            raise PipelineError(f"Missing '{key}' parameter to {name}")
+    return args

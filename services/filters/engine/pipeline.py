@@ -1,0 +1,94 @@
+"""compile_pipeline: a MongoDB aggregation pipeline compiled once, run on many documents."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from .errors import EvaluationError, PipelineError
+from .stages import STAGE_COMPILERS, PerDocument, Stage
+
+SUPPORTED_STAGES = frozenset(STAGE_COMPILERS)
+# Stages refused with their reason; anything else unsupported is refused as "unsupported".
+FORBIDDEN_STAGE_REASONS: dict[str, str] = {
+    "$lookup": "filters may not read other collections",
+    "$unionWith": "filters may not read other collections",
+    "$out": "filters may not write to the database",
+    "$merge": "filters may not write to the database",
+}
+FORBIDDEN_STAGES = frozenset(FORBIDDEN_STAGE_REASONS)
+
+
+class CompiledPipeline:
+    """A pipeline ready to run. Documents are read, never modified; a stage that passes a
+    document through unchanged (e.g. $match) returns the same object, so treat results as
+    read-only."""
+
+    def __init__(self, pipeline: list[dict], stages: Sequence[Stage]) -> None:
+        self.pipeline = pipeline
+        self.stages = tuple(stages)
+        chain = [stage.per_document for stage in self.stages]
+        self._chain: tuple[PerDocument, ...] | None = (
+            tuple(fn for fn in chain if fn is not None) if all(chain) else None
+        )
+
+    def run(self, documents: Iterable[dict]) -> list[dict]:
+        """Run the stages in order over the documents, as an aggregation over a collection."""
+        docs = list(documents)
+        for index, stage in enumerate(self.stages, start=1):
+            try:
+                docs = stage.run(docs)
+            except EvaluationError as exc:
+                raise _located(exc, index, stage.name) from None
+        return docs
+
+    def passes(self, document: dict) -> dict | None:
+        """The pipeline's only output for this document taken as a one-document collection, or
+        None when it yields no document or several (a Kowalski filter passes an alert when its
+        pipeline yields exactly one document)."""
+        chain = self._chain
+        if chain is None:
+            out = self.run([document])
+            return out[0] if len(out) == 1 else None
+        current: dict | None = document
+        for index, fn in enumerate(chain, start=1):
+            try:
+                current = fn(current)  # type: ignore[arg-type]
+            except EvaluationError as exc:
+                raise _located(exc, index, self.stages[index - 1].name) from None
+            if current is None:
+                return None
+        return current
+
+    def passes_each(self, documents: Iterable[dict]) -> list[dict | None]:
+        """passes() for each document of a batch, in order."""
+        return [self.passes(document) for document in documents]
+
+
+def _located(exc: EvaluationError, index: int, name: str) -> EvaluationError:
+    return EvaluationError(exc.message, exc.code, index, name)
+
+
+def compile_pipeline(pipeline: Any) -> CompiledPipeline:
+    """Compile a pipeline (a list of one-field stage objects), refusing anything unsupported
+    with a PipelineError that names the stage (1-based), and the operator or path at fault."""
+    if not isinstance(pipeline, list):
+        raise PipelineError("a pipeline must be a list of stages")
+    stages = []
+    for index, stage_spec in enumerate(pipeline, start=1):
+        if not isinstance(stage_spec, dict) or len(stage_spec) != 1:
+            raise PipelineError(
+                f"stage {index} must be an object with exactly one field, the stage name"
+            )
+        ((name, spec),) = stage_spec.items()
+        if name in FORBIDDEN_STAGES:
+            reason = FORBIDDEN_STAGE_REASONS[name]
+            raise PipelineError(f"forbidden stage {name} in stage {index}: {reason}")
+        compile_stage = STAGE_COMPILERS.get(name)
+        if compile_stage is None:
+            raise PipelineError(f"unsupported stage {name} in stage {index}")
+        try:
+            stages.append(compile_stage(spec))
+        except PipelineError as exc:
+            raise PipelineError(f"{exc} in stage {index} ({name})") from None
+    return CompiledPipeline(pipeline, stages)
