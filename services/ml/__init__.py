@@ -1,0 +1,1 @@
+"""The ml service: the model registry, and alert batches scored through Triton."""

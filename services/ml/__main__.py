@@ -1,0 +1,4 @@
+from services.ml.service import build
+from skymesh.runtime.server import run_service
+
+run_service(build, "ml")
