@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from skymesh.catalogs import add_ingest_arguments
 from skymesh.config import HOST, REPO_ROOT, Settings
 from skymesh.infra import stack
 from skymesh.infra.process import StartupError, Supervisor
@@ -124,6 +125,12 @@ def cmd_produce(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_catalog_ingest(settings: Settings, args: argparse.Namespace) -> int:
+    from skymesh.catalogs import ingest_command
+
+    return ingest_command(stack.with_secret(settings), args)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="skymesh", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -148,6 +155,13 @@ def parser() -> argparse.ArgumentParser:
     produce.add_argument("--topic", required=True)
     produce.add_argument("--bootstrap", help="Kafka bootstrap servers (default from settings)")
     produce.set_defaults(func=cmd_produce)
+    catalog = sub.add_parser("catalog", help="manage the catalogs alerts are cross-matched with")
+    catalog_sub = catalog.add_subparsers(dest="catalog_command", required=True)
+    ingest = catalog_sub.add_parser(
+        "ingest", help="ingest a CSV, FITS or Parquet catalog (all rows or none)"
+    )
+    add_ingest_arguments(ingest)
+    ingest.set_defaults(func=cmd_catalog_ingest)
     return p
 
 

@@ -63,7 +63,10 @@ class Settings:
     jwt_secret: str = ""
     # Kowalski's default: every ZTF public/partnership/Caltech topic of a night.
     ztf_topic_regex: str = r"^ztf_\d{8}_programid\d+$"
+    winter_topic_regex: str = r"^winter_\d{8}$"
     kafka_group_id: str = "skymesh-broker"
+    dead_letter_topic: str = "skymesh.deadletter"
+    broker_batch_size: int = 256
     log_level: str = "INFO"
 
     @property
@@ -88,7 +91,10 @@ class Settings:
             admin_password=_env_str("SKYMESH_ADMIN_PASSWORD", "admin"),
             jwt_secret=_env_str("SKYMESH_JWT_SECRET", ""),
             ztf_topic_regex=_env_str("SKYMESH_ZTF_TOPIC_REGEX", r"^ztf_\d{8}_programid\d+$"),
+            winter_topic_regex=_env_str("SKYMESH_WINTER_TOPIC_REGEX", r"^winter_\d{8}$"),
             kafka_group_id=_env_str("SKYMESH_KAFKA_GROUP_ID", "skymesh-broker"),
+            dead_letter_topic=_env_str("SKYMESH_DEAD_LETTER_TOPIC", "skymesh.deadletter"),
+            broker_batch_size=_env_int("SKYMESH_BROKER_BATCH_SIZE", 256),
             log_level=_env_str("SKYMESH_LOG_LEVEL", "INFO"),
         )
 
@@ -103,6 +109,9 @@ class Settings:
             "SKYMESH_ADMIN_PASSWORD": self.admin_password,
             "SKYMESH_JWT_SECRET": self.jwt_secret,
             "SKYMESH_ZTF_TOPIC_REGEX": self.ztf_topic_regex,
+            "SKYMESH_WINTER_TOPIC_REGEX": self.winter_topic_regex,
             "SKYMESH_KAFKA_GROUP_ID": self.kafka_group_id,
+            "SKYMESH_DEAD_LETTER_TOPIC": self.dead_letter_topic,
+            "SKYMESH_BROKER_BATCH_SIZE": str(self.broker_batch_size),
             "SKYMESH_LOG_LEVEL": self.log_level,
         }

@@ -10,6 +10,7 @@ from typing import Any
 
 import fastavro
 import httpx
+import numpy as np
 import pytest
 
 from skymesh.config import REPO_ROOT, Ports, Settings
@@ -18,8 +19,13 @@ from skymesh.infra.process import free_port
 from tests.otlp_receiver import OtlpReceiver
 
 ZTF_DIR = REPO_ROOT / "data" / "alerts" / "ztf"
+WNTR_DIR = REPO_ROOT / "data" / "alerts" / "wntr"
 ADMIN_PASSWORD = "test-admin-password"
-MESH_COMPONENTS = ("database", "kafka", "archive", "portal", "broker", "gateway")
+MESH_COMPONENTS = ("database", "kafka", "triton", "archive", "portal", "ml", "broker", "gateway")
+# A catalog the tests make: neighbours of every bundled alert at known separations, so that
+# cross-matches and cone searches have real matches to find (and misses to avoid).
+NEIGHBOURS_CATALOG = "TEST_neighbours"
+NEIGHBOUR_SEPARATIONS_ARCSEC = (0.5, 1.5, 2.5, 10.0)
 
 
 def free_ports() -> Ports:
@@ -36,6 +42,13 @@ def decode_alert(path: Path) -> dict[str, Any]:
 def ztf_alerts() -> dict[int, dict[str, Any]]:
     """candid -> decoded packet, for every bundled ZTF alert."""
     packets = [decode_alert(p) for p in sorted(ZTF_DIR.rglob("*.avro"))]
+    return {p["candid"]: p for p in packets}
+
+
+@pytest.fixture(scope="session")
+def wntr_alerts() -> dict[int, dict[str, Any]]:
+    """candid -> decoded packet, for every bundled WINTER alert."""
+    packets = [decode_alert(p) for p in sorted(WNTR_DIR.rglob("*.avro"))]
     return {p["candid"]: p for p in packets}
 
 
@@ -82,3 +95,93 @@ def admin_token(gateway_url: str) -> str:
     )
     assert response.status_code == 200, response.text
     return response.json()["token"]
+
+
+def run_cli(settings: Settings, *args: str) -> int:
+    """Runs the ``skymesh`` command in-process against the test mesh."""
+    from skymesh.cli import main
+
+    saved = dict(os.environ)
+    os.environ.update(settings.as_env())
+    try:
+        return main(list(args))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def neighbour_rows(packets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows at NEIGHBOUR_SEPARATIONS_ARCSEC from each position, in random directions."""
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord
+
+    rng = np.random.default_rng(20261122)
+    rows = []
+    for packet in packets:
+        centre = SkyCoord(packet["candidate"]["ra"] * u.deg, packet["candidate"]["dec"] * u.deg)
+        for separation in NEIGHBOUR_SEPARATIONS_ARCSEC:
+            angle = rng.uniform(0, 360) * u.deg
+            point = centre.directional_offset_by(angle, separation * u.arcsec)
+            rows.append(
+                {
+                    "name": f"n{len(rows)}",
+                    "ra": point.ra.deg,
+                    "dec": point.dec.deg,
+                    "mag": float(rng.uniform(14, 22)),
+                }
+            )
+    return rows
+
+
+@pytest.fixture(scope="session")
+def neighbours(
+    mesh: Settings, tmp_path_factory: pytest.TempPathFactory, ztf_alerts: dict, wntr_alerts: dict
+) -> list[dict[str, Any]]:
+    """The neighbours catalog, ingested through the CLI before any alert is streamed."""
+    import csv
+
+    rows = neighbour_rows([*ztf_alerts.values(), *wntr_alerts.values()])
+    path = tmp_path_factory.mktemp("catalogs") / "neighbours.csv"
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    assert run_cli(mesh, "catalog", "ingest", str(path), "--name", NEIGHBOURS_CATALOG) == 0
+    return rows
+
+
+@pytest.fixture(scope="session")
+def archived(
+    mesh: Settings,
+    gateway_url: str,
+    admin_token: str,
+    ztf_alerts: dict,
+    wntr_alerts: dict,
+    neighbours: list,
+) -> Settings:
+    """Every bundled alert streamed through the mesh and archived (ZTF per night, WINTER)."""
+    from pymongo import MongoClient
+
+    from skymesh.produce import produce_sync
+    from tests.polling import wait_for
+
+    for night in sorted(p for p in ZTF_DIR.iterdir() if p.is_dir()):
+        produce_sync(
+            sorted(night.glob("*.avro")),
+            f"ztf_{night.name}_programid1",
+            mesh.kafka_bootstrap,
+            quiet=True,
+        )
+    for night in sorted(p for p in WNTR_DIR.iterdir() if p.is_dir()):
+        produce_sync(
+            sorted(night.glob("*.avro")), f"winter_{night.name}", mesh.kafka_bootstrap, quiet=True
+        )
+    with MongoClient(mesh.mongo_uri) as client:
+        db = client[mesh.db_name]
+        wait_for(
+            lambda: (db["ZTF_alerts"].count_documents({}), db["WNTR_alerts"].count_documents({})),
+            lambda counts: counts == (len(ztf_alerts), len(wntr_alerts)),
+            timeout=120,
+            what="every bundled alert to be archived",
+        )
+    return mesh

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import grpc
 from google.api import httpbody_pb2
 from pymongo import AsyncMongoClient
 from skymesh.archive.v1 import archive_pb2, archive_pb2_grpc
+from skymesh.xmatch.v1 import xmatch_pb2, xmatch_pb2_grpc
 
 from services.archive import queries
+from services.archive.catalogs import ingest_catalog
 from services.archive.store import AlertStore
+from services.archive.xmatch import XMatchServicer
 from skymesh.config import Settings
 from skymesh.runtime.auth import identity
 from skymesh.runtime.documents import from_json, to_json
@@ -100,19 +105,37 @@ class ArchiveServicer(archive_pb2_grpc.ArchiveServiceServicer):
         document = {"objectId": request.object_id, "alerts": alerts, "aux": aux}
         return archive_pb2.DocumentResponse(document_json=to_json(document))
 
+    @grpc_errors
+    async def IngestCatalog(
+        self,
+        request_iterator: AsyncIterator[archive_pb2.IngestCatalogRequest],
+        context: grpc.aio.ServicerContext,
+    ) -> archive_pb2.IngestCatalogResponse:
+        if not identity(context, self.settings.jwt_secret).admin:
+            raise Forbidden("IngestCatalog is for admins")
+        catalog, ingested = await ingest_catalog(self.db, request_iterator)
+        return archive_pb2.IngestCatalogResponse(catalog=catalog, ingested=ingested)
+
 
 def build(settings: Settings) -> Service:
     client: AsyncMongoClient = AsyncMongoClient(settings.mongo_uri, tz_aware=True)
     servicer = ArchiveServicer(settings, client)
+    # XMatchService has its own contract but lives beside the database it searches.
+    xmatch = XMatchServicer(client[settings.db_name])
 
     async def close() -> None:
         await client.close()
 
+    def register(server: grpc.aio.Server) -> None:
+        archive_pb2_grpc.add_ArchiveServiceServicer_to_server(servicer, server)
+        xmatch_pb2_grpc.add_XMatchServiceServicer_to_server(xmatch, server)
+
     return Service(
         name="archive",
-        service_names=[archive_pb2.DESCRIPTOR.services_by_name["ArchiveService"].full_name],
-        register=lambda server: archive_pb2_grpc.add_ArchiveServiceServicer_to_server(
-            servicer, server
-        ),
+        service_names=[
+            archive_pb2.DESCRIPTOR.services_by_name["ArchiveService"].full_name,
+            xmatch_pb2.DESCRIPTOR.services_by_name["XMatchService"].full_name,
+        ],
+        register=register,
         on_stop=close,
     )

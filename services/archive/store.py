@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
+import bson
 from bson.raw_bson import RawBSONDocument
-from pymongo import ASCENDING, UpdateOne
+from pymongo import ASCENDING
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from services.archive.history import merge_aux
+from skymesh.runtime.errors import Conflict
 
 log = logging.getLogger(__name__)
 DUPLICATE_KEY = 11000
+# Optimistic concurrency on aux documents: a writer only replaces the revision it read.
+REVISION = "_rev"
+MAX_AUX_ATTEMPTS = 50
+CONCURRENT_AUX_WRITES = 32
+
+
+class AuxConflictError(Conflict):
+    """An aux document kept changing under us; the batch is retried by the broker."""
 
 
 @dataclass
@@ -33,16 +48,18 @@ class AlertStore:
         # candid index keeps Kowalski's schema and its query plans.
         await alerts.create_index([("candid", ASCENDING)], unique=True, name="candid_1")
         await alerts.create_index([("objectId", ASCENDING)], name="objectId_1")
+        await alerts.create_index([("objectid", ASCENDING)], name="objectid_1")
         await alerts.create_index([("candidate.jd", ASCENDING)], name="candidate.jd_1")
+        await alerts.create_index([("coordinates.healpix", ASCENDING)], name="healpix_1")
         self._indexed.add(catalog)
 
     async def ingest(self, catalog: str, alerts: list[bytes], aux: list[bytes]) -> IngestResult:
-        """Upserts the aux history, then inserts the alerts; both steps are idempotent."""
+        """Merges the aux history, then inserts the alerts; both steps are idempotent."""
         await self.ensure_indexes(catalog)
-        if aux:
-            await self.db[f"{catalog}_aux"].bulk_write(
-                [_aux_update(RawBSONDocument(raw)) for raw in aux], ordered=False
-            )
+        await self.merge_aux(self.db[f"{catalog}_aux"], [bson.decode(raw) for raw in aux])
+        return await self.insert_alerts(self.db[catalog], alerts)
+
+    async def insert_alerts(self, collection: AsyncCollection, alerts: list[bytes]) -> IngestResult:
         docs = [RawBSONDocument(raw) for raw in alerts]
         candids = [int(doc["candid"]) for doc in docs]
         result = IngestResult()
@@ -50,7 +67,7 @@ class AlertStore:
             return result
         duplicate_indexes: set[int] = set()
         try:
-            await self.db[catalog].insert_many(docs, ordered=False)
+            await collection.insert_many(docs, ordered=False)
         except BulkWriteError as exc:
             for error in exc.details.get("writeErrors", []):
                 if error.get("code") != DUPLICATE_KEY:
@@ -60,20 +77,49 @@ class AlertStore:
             (result.duplicates if index in duplicate_indexes else result.inserted).append(candid)
         return result
 
+    async def merge_aux(self, collection: AsyncCollection, updates: list[dict[str, Any]]) -> None:
+        """Merges each object's new history into its aux document, losing no concurrent update."""
+        by_object: dict[Any, dict[str, Any]] = {}
+        for update in updates:
+            object_id = update["_id"]
+            by_object[object_id] = merge_aux(by_object.get(object_id), update)
+        existing = {
+            doc["_id"]: doc async for doc in collection.find({"_id": {"$in": list(by_object)}})
+        }
+        limit = asyncio.Semaphore(CONCURRENT_AUX_WRITES)
 
-def _aux_update(aux: RawBSONDocument) -> UpdateOne:
-    """prv_candidates and fp_hists accumulate as set unions across an object's alerts."""
-    add_to_set = {
-        key: {"$each": list(aux[key])} for key in ("prv_candidates", "fp_hists") if key in aux
-    }
-    set_on_insert = {
-        key: aux[key] for key in aux if key not in ("_id", "prv_candidates", "fp_hists")
-    }
-    update: dict = {}
-    if add_to_set:
-        update["$addToSet"] = add_to_set
-    if set_on_insert:
-        update["$setOnInsert"] = set_on_insert
-    return UpdateOne(
-        {"_id": aux["_id"]}, update or {"$addToSet": {"prv_candidates": {"$each": []}}}, upsert=True
-    )
+        async def write(object_id: Any) -> None:
+            async with limit:
+                await self._merge_one(
+                    collection, object_id, by_object[object_id], existing.get(object_id)
+                )
+
+        await asyncio.gather(*(write(object_id) for object_id in by_object))
+
+    async def _merge_one(
+        self,
+        collection: AsyncCollection,
+        object_id: Any,
+        update: dict[str, Any],
+        current: dict[str, Any] | None,
+    ) -> None:
+        for _ in range(MAX_AUX_ATTEMPTS):
+            merged = merge_aux(current, update)
+            if current is None:
+                try:
+                    await collection.insert_one({"_id": object_id, **merged, REVISION: 1})
+                    return
+                except DuplicateKeyError:
+                    pass  # another writer created it first: merge into theirs
+            elif all(current.get(key) == value for key, value in merged.items()):
+                return  # nothing new (a re-delivered alert): leave the document alone
+            else:
+                revision = current.get(REVISION, 0)
+                written = await collection.update_one(
+                    {"_id": object_id, REVISION: current.get(REVISION)},
+                    {"$set": {**merged, REVISION: revision + 1}},
+                )
+                if written.matched_count == 1:
+                    return
+            current = await collection.find_one({"_id": object_id})
+        raise AuxConflictError(f"aux document {object_id!r} kept changing; giving up this batch")

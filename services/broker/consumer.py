@@ -1,22 +1,26 @@
-"""The Kafka side: a consumer group per survey, offsets committed after the archive acks."""
+"""The Kafka side: a consumer group per survey; offsets move on only once a batch is safe.
+
+A batch is safe when the archive has acknowledged its alerts and Kafka has acknowledged its
+dead letters. A crash before that re-delivers the batch, and the archive ignores the alerts
+it already holds, so every alert is archived exactly once.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from services.broker.pipeline import BatchProcessor
+from services.broker.pipeline import BatchProcessor, dead_letter_headers
 from skymesh.config import Settings
 
 log = logging.getLogger(__name__)
 
-BATCH_MAX_RECORDS = 256
 POLL_TIMEOUT_MS = 500
 # New nightly topics must be picked up within seconds, not Kafka's default 5 minutes.
 METADATA_MAX_AGE_MS = 3000
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 
 
 class SurveyConsumer:
@@ -39,22 +43,29 @@ class SurveyConsumer:
         ends = await self.consumer.end_offsets(list(assigned))
         total = 0
         for tp in assigned:
-            position = await self.consumer.position(tp)
-            total += max(0, ends[tp] - position)
+            total += max(0, ends[tp] - await self.consumer.position(tp))
         return total
 
     async def run(self) -> None:
+        bootstrap = self.settings.kafka_bootstrap
         self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.settings.kafka_bootstrap,
+            bootstrap_servers=bootstrap,
             group_id=f"{self.settings.kafka_group_id}-{self.survey.name.lower()}",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             metadata_max_age_ms=METADATA_MAX_AGE_MS,
-            max_partition_fetch_bytes=16 * 1024 * 1024,
-            fetch_max_bytes=64 * 1024 * 1024,
+            max_partition_fetch_bytes=MAX_MESSAGE_BYTES,
+            fetch_max_bytes=4 * MAX_MESSAGE_BYTES,
         )
-        await self._start_with_retry()
-        self.consumer.subscribe(pattern=re.compile(self.survey.topic_pattern).pattern)
+        dead_letters = AIOKafkaProducer(
+            bootstrap_servers=bootstrap,
+            acks="all",
+            enable_idempotence=True,
+            max_request_size=MAX_MESSAGE_BYTES,
+        )
+        await _start_with_retry(self.consumer, "consumer")
+        await _start_with_retry(dead_letters, "dead-letter producer")
+        self.consumer.subscribe(pattern=self.survey.topic_pattern)
         log.info(
             "consuming",
             extra={"fields": {"survey": self.survey.name, "pattern": self.survey.topic_pattern}},
@@ -63,47 +74,54 @@ class SurveyConsumer:
             while True:
                 await self.running.wait()
                 batches = await self.consumer.getmany(
-                    timeout_ms=POLL_TIMEOUT_MS, max_records=BATCH_MAX_RECORDS
+                    timeout_ms=POLL_TIMEOUT_MS, max_records=self.settings.broker_batch_size
                 )
-                messages = [m.value for records in batches.values() for m in records if m.value]
-                if not batches:
+                records = [record for part in batches.values() for record in part]
+                if not records:
                     continue
-                if messages:
-                    result = await self.processor.process(messages)
-                    log.info(
-                        "batch archived",
-                        extra={
-                            "fields": {
-                                "survey": self.survey.name,
-                                "messages": len(messages),
-                                "inserted": len(result.inserted),
-                                "duplicates": len(result.duplicates),
-                                "undecodable": result.undecodable,
-                            }
-                        },
+                result = await self.processor.process(records)
+                for letter in result.dead:
+                    await dead_letters.send_and_wait(
+                        self.settings.dead_letter_topic,
+                        letter.record.value,
+                        key=letter.record.key,
+                        headers=dead_letter_headers(letter, self.survey.name),
                     )
-                # Only now that the archive acknowledged the batch do its offsets move on.
+                log.info(
+                    "batch archived",
+                    extra={
+                        "fields": {
+                            "survey": self.survey.name,
+                            "records": len(records),
+                            "inserted": len(result.inserted),
+                            "duplicates": len(result.duplicates),
+                            "dead_lettered": len(result.dead),
+                        }
+                    },
+                )
+                # Only now that the batch is safe do its offsets move on.
                 await self.consumer.commit(
                     {
-                        TopicPartition(tp.topic, tp.partition): records[-1].offset + 1
-                        for tp, records in batches.items()
-                        if records
+                        TopicPartition(tp.topic, tp.partition): part[-1].offset + 1
+                        for tp, part in batches.items()
+                        if part
                     }
                 )
         finally:
             await self.consumer.stop()
+            await dead_letters.stop()
 
-    async def _start_with_retry(self) -> None:
-        assert self.consumer is not None
-        delay = 0.5
-        while True:
-            try:
-                await self.consumer.start()
-                return
-            except Exception as exc:  # KafkaConnectionError and friends while Kafka boots
-                log.warning(
-                    "kafka not reachable, retrying",
-                    extra={"fields": {"error": str(exc), "retry_in_s": delay}},
-                )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10.0)
+
+async def _start_with_retry(client: AIOKafkaConsumer | AIOKafkaProducer, what: str) -> None:
+    delay = 0.5
+    while True:
+        try:
+            await client.start()
+            return
+        except Exception as exc:  # KafkaConnectionError and friends while Kafka boots
+            log.warning(
+                "kafka not reachable, retrying",
+                extra={"fields": {"client": what, "error": str(exc), "retry_in_s": delay}},
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)

@@ -1,20 +1,26 @@
-"""One batch of Kafka messages through the mesh: decode, prepare, archive."""
+"""One batch of Kafka records through the mesh: decode, enrich, (ML, cross-match), archive."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import bson
 import grpc
+from aiokafka.structs import ConsumerRecord
 from skymesh.archive.v1 import archive_pb2, archive_pb2_grpc
+from skymesh.ml.v1 import ml_pb2, ml_pb2_grpc
+from skymesh.xmatch.v1 import xmatch_pb2, xmatch_pb2_grpc
 
-from services.broker.surveys import DecodeError, PreparedAlert, Survey
+from services.broker import enrichment
+from services.broker.surveys import PreparedAlert, Survey
 
 log = logging.getLogger(__name__)
 
-# Codes that mean "the other service is not there right now": wait and retry, never drop.
+# Codes that mean "the other service cannot answer right now": wait and retry, never drop.
 RETRYABLE = frozenset(
     {
         grpc.StatusCode.UNAVAILABLE,
@@ -23,6 +29,8 @@ RETRYABLE = frozenset(
         grpc.StatusCode.ABORTED,
     }
 )
+CALL_TIMEOUT_S = 60
+T = TypeVar("T")
 
 
 @dataclass
@@ -30,19 +38,25 @@ class SurveyCounters:
     processed: int = 0
     archived: int = 0
     duplicate: int = 0
-    undecodable: int = 0
+    dead_lettered: int = 0
     batches: int = 0
+
+
+@dataclass
+class DeadLetter:
+    record: ConsumerRecord
+    reason: str
 
 
 @dataclass
 class BatchResult:
     inserted: list[int] = field(default_factory=list)
     duplicates: list[int] = field(default_factory=list)
-    undecodable: int = 0
+    dead: list[DeadLetter] = field(default_factory=list)
 
 
-async def with_backoff(call, what: str, max_delay: float = 10.0):  # type: ignore[no-untyped-def]
-    """Retries ``call()`` while the callee is unreachable, with capped exponential backoff."""
+async def with_backoff(call: Callable[[], Awaitable[T]], what: str, max_delay: float = 10.0) -> T:
+    """Retries ``call()`` while the callee cannot answer, with capped exponential backoff."""
     delay = 0.2
     while True:
         try:
@@ -51,7 +65,7 @@ async def with_backoff(call, what: str, max_delay: float = 10.0):  # type: ignor
             if exc.code() not in RETRYABLE:
                 raise
             log.warning(
-                "%s unavailable, retrying",
+                "%s cannot answer, retrying",
                 what,
                 extra={"fields": {"code": exc.code().name, "retry_in_s": delay}},
             )
@@ -59,41 +73,129 @@ async def with_backoff(call, what: str, max_delay: float = 10.0):  # type: ignor
             delay = min(delay * 2, max_delay)
 
 
+@dataclass
+class MeshClients:
+    archive: archive_pb2_grpc.ArchiveServiceStub
+    xmatch: xmatch_pb2_grpc.XMatchServiceStub
+    ml: ml_pb2_grpc.MLServiceStub
+
+
 class BatchProcessor:
-    def __init__(self, survey: Survey, archive: archive_pb2_grpc.ArchiveServiceStub) -> None:
+    def __init__(self, survey: Survey, clients: MeshClients) -> None:
         self.survey = survey
-        self.archive = archive
+        self.clients = clients
         self.counters = SurveyCounters()
 
-    def prepare(self, messages: list[bytes]) -> tuple[list[PreparedAlert], int]:
+    def prepare(
+        self, records: list[ConsumerRecord]
+    ) -> tuple[list[PreparedAlert], list[DeadLetter]]:
         prepared: list[PreparedAlert] = []
-        undecodable = 0
-        for message in messages:
+        dead: list[DeadLetter] = []
+        for record in records:
             try:
-                prepared.extend(self.survey.prepare(p) for p in self.survey.decode(message))
-            except DecodeError as exc:
-                undecodable += 1
-                log.error("undecodable message skipped", extra={"fields": {"reason": str(exc)}})
-        return prepared, undecodable
+                alerts = [self.survey.prepare(p) for p in self.survey.decode(record.value or b"")]
+            except Exception as exc:  # any alert we cannot process goes to the dead letters
+                reason = f"{type(exc).__name__}: {exc}"
+                dead.append(DeadLetter(record, reason))
+                log.error(
+                    "alert dead-lettered",
+                    extra={
+                        "fields": {
+                            "topic": record.topic,
+                            "partition": record.partition,
+                            "offset": record.offset,
+                            "reason": reason,
+                        }
+                    },
+                )
+                continue
+            prepared.extend(alerts)
+        for alert, coordinates in zip(
+            prepared,
+            enrichment.coordinates([a.ra for a in prepared], [a.dec for a in prepared]),
+            strict=True,
+        ):
+            alert.alert["coordinates"] = coordinates
+        return prepared, dead
 
-    async def process(self, messages: list[bytes]) -> BatchResult:
-        prepared, undecodable = self.prepare(messages)
-        result = BatchResult(undecodable=undecodable)
+    async def score(self, alerts: list[PreparedAlert]) -> None:
+        """classifications.<model> and <model>_version from the ml service, in one call."""
+        inputs = [a for a in alerts if a.ml_input is not None]
+        if not inputs or not self.survey.ml_models:
+            return
+        request = ml_pb2.ScoreRequest(
+            survey=self.survey.name,
+            models=list(self.survey.ml_models),
+            alerts=[
+                ml_pb2.AlertInput(
+                    candid=a.candid,
+                    triplet=a.ml_input.triplet.tobytes(),
+                    features=a.ml_input.features.tolist(),
+                )
+                for a in inputs
+                if a.ml_input is not None
+            ],
+        )
+        response = await with_backoff(
+            lambda: self.clients.ml.Score(request, timeout=CALL_TIMEOUT_S), "ml"
+        )
+        by_candid = {a.candid: a for a in inputs}
+        for result in response.results:
+            classifications = by_candid[result.candid].alert["classifications"]
+            for model, score in result.scores.items():
+                classifications[model] = score
+                classifications[f"{model}_version"] = response.versions.get(model, "")
+
+    async def cross_match(self, alerts: list[PreparedAlert]) -> None:
+        """aux.cross_matches for every alert; the archive keeps an object's first ones."""
+        if not alerts:
+            return
+        request = xmatch_pb2.CrossMatchRequest(
+            positions=[xmatch_pb2.Position(key=str(a.candid), ra=a.ra, dec=a.dec) for a in alerts]
+        )
+        response = await with_backoff(
+            lambda: self.clients.xmatch.CrossMatch(request, timeout=CALL_TIMEOUT_S), "xmatch"
+        )
+        by_key = {str(a.candid): a for a in alerts}
+        for result in response.results:
+            by_key[result.key].aux["cross_matches"] = {
+                catalog: bson.decode(raw)["matches"] for catalog, raw in result.matches_bson.items()
+            }
+
+    async def archive(self, alerts: list[PreparedAlert]) -> archive_pb2.IngestAlertsResponse:
+        request = archive_pb2.IngestAlertsRequest(
+            catalog=self.survey.alerts_collection,
+            alerts_bson=[bson.encode(a.alert) for a in alerts],
+            aux_bson=[bson.encode(a.aux) for a in alerts],
+        )
+        return await with_backoff(
+            lambda: self.clients.archive.IngestAlerts(request, timeout=CALL_TIMEOUT_S), "archive"
+        )
+
+    async def process(self, records: list[ConsumerRecord]) -> BatchResult:
+        prepared, dead = self.prepare(records)
+        result = BatchResult(dead=dead)
         if prepared:
-            request = archive_pb2.IngestAlertsRequest(
-                catalog=self.survey.alerts_collection,
-                alerts_bson=[bson.encode(p.alert) for p in prepared],
-                aux_bson=[bson.encode(p.aux) for p in prepared],
-            )
-            response = await with_backoff(
-                lambda: self.archive.IngestAlerts(request, timeout=60), "archive"
-            )
+            await asyncio.gather(self.score(prepared), self.cross_match(prepared))
+            response = await self.archive(prepared)
             result.inserted = list(response.inserted_candids)
             result.duplicates = list(response.duplicate_candids)
         counters = self.counters
         counters.batches += 1
-        counters.processed += len(messages)
+        counters.processed += len(records)
         counters.archived += len(result.inserted)
         counters.duplicate += len(result.duplicates)
-        counters.undecodable += undecodable
+        counters.dead_lettered += len(dead)
         return result
+
+
+def dead_letter_headers(letter: DeadLetter, survey: str) -> list[tuple[str, bytes]]:
+    record = letter.record
+    headers: dict[str, Any] = {
+        "skymesh.reason": letter.reason,
+        "skymesh.survey": survey,
+        "skymesh.topic": record.topic,
+        "skymesh.partition": record.partition,
+        "skymesh.offset": record.offset,
+    }
+    return [(key, str(value).encode()) for key, value in headers.items()]

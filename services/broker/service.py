@@ -7,9 +7,11 @@ import asyncio
 import grpc
 from skymesh.archive.v1 import archive_pb2_grpc
 from skymesh.broker.v1 import broker_pb2, broker_pb2_grpc
+from skymesh.ml.v1 import ml_pb2_grpc
+from skymesh.xmatch.v1 import xmatch_pb2_grpc
 
 from services.broker.consumer import SurveyConsumer
-from services.broker.pipeline import BatchProcessor
+from services.broker.pipeline import BatchProcessor, MeshClients
 from services.broker.surveys import configured_surveys
 from skymesh.config import Settings
 from skymesh.runtime.clients import service_channel
@@ -35,7 +37,7 @@ class BrokerServicer(broker_pb2_grpc.BrokerServiceServicer):
                     alerts_processed=counters.processed,
                     alerts_archived=counters.archived,
                     alerts_duplicate=counters.duplicate,
-                    alerts_dead_lettered=counters.undecodable,
+                    alerts_dead_lettered=counters.dead_lettered,
                     batches=counters.batches,
                     lag=await consumer.lag(),
                 )
@@ -61,10 +63,17 @@ class BrokerServicer(broker_pb2_grpc.BrokerServiceServicer):
 
 
 def build(settings: Settings) -> Service:
-    channel = service_channel(settings, "archive", caller="broker")
-    archive = archive_pb2_grpc.ArchiveServiceStub(channel)
+    # xmatch is served by the archive process (see skymesh/infra/gateway.py HOSTED_BY).
+    channels = {
+        name: service_channel(settings, name, caller="broker") for name in ("archive", "ml")
+    }
+    clients = MeshClients(
+        archive=archive_pb2_grpc.ArchiveServiceStub(channels["archive"]),
+        xmatch=xmatch_pb2_grpc.XMatchServiceStub(channels["archive"]),
+        ml=ml_pb2_grpc.MLServiceStub(channels["ml"]),
+    )
     consumers = [
-        SurveyConsumer(settings, BatchProcessor(survey, archive))
+        SurveyConsumer(settings, BatchProcessor(survey, clients))
         for survey in configured_surveys(settings)
     ]
 
@@ -72,7 +81,8 @@ def build(settings: Settings) -> Service:
         await asyncio.gather(*(consumer.run() for consumer in consumers))
 
     async def close() -> None:
-        await channel.close()
+        for channel in channels.values():
+            await channel.close()
 
     return Service(
         name="broker",

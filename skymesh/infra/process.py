@@ -19,6 +19,9 @@ from pathlib import Path
 
 from skymesh.config import HOST
 
+# /proc states of a process that has exited (zombie, dead) or whose entry is already gone.
+DEAD_STATES = frozenset({"Z", "X", None})
+
 
 class StartupError(RuntimeError):
     """A component did not become ready; the message names it and points at its log."""
@@ -162,12 +165,12 @@ def pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    # A zombie child of ours still answers kill(0); reap it if it is ours.
+    # A zombie still answers kill(0): reap it if it is our child, and count it as gone.
     with contextlib.suppress(ChildProcessError):
         done, _ = os.waitpid(pid, os.WNOHANG)
         if done == pid:
             return False
-    return True
+    return _state(pid) not in DEAD_STATES
 
 
 def terminate_group(pid: int, timeout: float) -> None:
@@ -195,7 +198,7 @@ def group_alive(pgid: int) -> bool:
     except PermissionError:
         return True
     # Only zombies left in the group count as gone.
-    return any(_state(pid) not in ("Z", None) for pid in _group_members(pgid))
+    return any(_state(pid) not in DEAD_STATES for pid in _group_members(pgid))
 
 
 def _group_members(pgid: int) -> list[int]:

@@ -23,13 +23,16 @@ def service_channel(settings: Settings, target: str, caller: str) -> grpc.aio.Ch
     return grpc.aio.insecure_channel(
         settings.address(target),
         options=server_options(),
-        interceptors=[_MetadataInterceptor(token_metadata(token))],
+        # grpc.aio files an interceptor under the first call type it supports, so each call
+        # type gets its own instance.
+        interceptors=[
+            _UnaryMetadataInterceptor(token_metadata(token)),
+            _StreamUnaryMetadataInterceptor(token_metadata(token)),
+        ],
     )
 
 
-class _MetadataInterceptor(
-    grpc.aio.UnaryUnaryClientInterceptor, grpc.aio.StreamUnaryClientInterceptor
-):
+class _MetadataInterceptor:
     def __init__(self, metadata: tuple[tuple[str, str], ...]) -> None:
         self.metadata = metadata
 
@@ -37,8 +40,12 @@ class _MetadataInterceptor(
         metadata = grpc.aio.Metadata(*(details.metadata or ()), *self.metadata)
         return details._replace(metadata=metadata)
 
+
+class _UnaryMetadataInterceptor(_MetadataInterceptor, grpc.aio.UnaryUnaryClientInterceptor):
     async def intercept_unary_unary(self, continuation, client_call_details, request):  # type: ignore[no-untyped-def]
         return await continuation(self._with_metadata(client_call_details), request)
 
+
+class _StreamUnaryMetadataInterceptor(_MetadataInterceptor, grpc.aio.StreamUnaryClientInterceptor):
     async def intercept_stream_unary(self, continuation, client_call_details, request_iterator):  # type: ignore[no-untyped-def]
         return await continuation(self._with_metadata(client_call_details), request_iterator)

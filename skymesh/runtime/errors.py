@@ -27,8 +27,13 @@ class Forbidden(PermissionError):
     """The caller may not do this (HTTP 403)."""
 
 
+class Conflict(RuntimeError):
+    """A concurrent change won; the caller may retry (gRPC ABORTED)."""
+
+
 STATUS_OF: list[tuple[type[BaseException], grpc.StatusCode]] = [
     (AuthError, grpc.StatusCode.UNAUTHENTICATED),
+    (Conflict, grpc.StatusCode.ABORTED),
     (PermissionError, grpc.StatusCode.PERMISSION_DENIED),
     (LookupError, grpc.StatusCode.NOT_FOUND),
     (ValueError, grpc.StatusCode.INVALID_ARGUMENT),

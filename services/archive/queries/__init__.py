@@ -7,10 +7,13 @@ from typing import Any
 
 from pymongo.errors import OperationFailure
 
+from services.archive.queries.aggregate import aggregate
 from services.archive.queries.base import QueryContext, QueryError
+from services.archive.queries.cone_search import cone_search
 from services.archive.queries.count import count_documents, estimated_document_count
 from services.archive.queries.find import find, find_one
 from services.archive.queries.info import info
+from services.archive.queries.near import near
 
 Handler = Callable[[QueryContext, dict[str, Any], dict[str, Any]], Awaitable[Any]]
 
@@ -20,6 +23,9 @@ HANDLERS: dict[str, Handler] = {
     "count_documents": count_documents,
     "estimated_document_count": estimated_document_count,
     "info": info,
+    "aggregate": aggregate,
+    "cone_search": cone_search,
+    "near": near,
 }
 
 

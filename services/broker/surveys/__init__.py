@@ -1,14 +1,23 @@
-"""The surveys the broker knows, by name."""
+"""The surveys the broker knows. Adding one: a module with a `Survey` subclass, listed here."""
 
 from __future__ import annotations
 
-from services.broker.surveys.base import DecodeError, PreparedAlert, Survey
+from services.broker.surveys.base import DecodeError, MLInput, PreparedAlert, Survey
+from services.broker.surveys.winter import WINTER
 from services.broker.surveys.ztf import ZTF
 from skymesh.config import Settings
 
 
 def configured_surveys(settings: Settings) -> list[Survey]:
-    return [ZTF(settings.ztf_topic_regex)]
+    return [ZTF(settings.ztf_topic_regex), WINTER(settings.winter_topic_regex)]
 
 
-__all__ = ["ZTF", "DecodeError", "PreparedAlert", "Survey", "configured_surveys"]
+__all__ = [
+    "WINTER",
+    "ZTF",
+    "DecodeError",
+    "MLInput",
+    "PreparedAlert",
+    "Survey",
+    "configured_surveys",
+]

@@ -2,34 +2,63 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from services.broker.surveys.base import DecodeError, PreparedAlert, Survey
+from services.broker.surveys.base import MLInput, Survey, sorted_by_jd
+from services.broker.surveys.ml_inputs import make_triplet, ztf_features
+
+# ZTF's forced photometry marks "no value" with this sentinel as well as with null.
+FP_MISSING = -99999
 
 
-def without_nulls(record: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in record.items() if value is not None}
+def flux_to_mag(flux: float, fluxerr: float, zeropoint: float) -> dict[str, float]:
+    """Kowalski's derived forced-photometry fields; only finite values are kept."""
+    snr = flux / fluxerr if fluxerr else math.nan
+    if math.isnan(snr):
+        return {}
+    if snr < 0:
+        return {"snr": snr}
+    derived = {
+        "mag": -2.5 * math.log10(flux) + zeropoint if flux > 0 else math.nan,
+        "magerr": 1.0857 * fluxerr / flux if flux else math.nan,
+        "snr": snr,
+        "limmag3sig": -2.5 * math.log10(3 * fluxerr) + zeropoint if fluxerr > 0 else math.nan,
+        "limmag5sig": -2.5 * math.log10(5 * fluxerr) + zeropoint if fluxerr > 0 else math.nan,
+    }
+    return {key: value for key, value in derived.items() if math.isfinite(value)}
 
 
 class ZTF(Survey):
     name = "ZTF"
     history_fields = ("prv_candidates", "fp_hists")
+    ml_models = ("braai", "acai_h", "acai_v", "acai_o", "acai_n", "acai_b")
 
     def __init__(self, topic_pattern: str) -> None:
         self.topic_pattern = topic_pattern
 
-    def prepare(self, packet: dict[str, Any]) -> PreparedAlert:
-        try:
-            candid = int(packet["candid"])
-            object_id = str(packet[self.object_id_field])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise DecodeError(f"ZTF packet without candid/objectId: {exc}") from exc
-        alert = {key: value for key, value in packet.items() if key not in self.history_fields}
-        alert["_id"] = candid
-        aux: dict[str, Any] = {"_id": object_id}
-        for field in self.history_fields:
-            records = packet.get(field) or []
-            aux[field] = sorted(
-                (without_nulls(record) for record in records), key=lambda r: r.get("jd", 0.0)
+    def clean_history(
+        self, packet: dict[str, Any], field: str, records: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        if field != "fp_hists":
+            return super().clean_history(packet, field, records)
+        candidate = packet["candidate"]
+        points = []
+        for record in records:
+            point = {k: v for k, v in record.items() if v is not None and v != FP_MISSING}
+            flux = point.get("forcediffimflux", math.nan)
+            fluxerr = point.get("forcediffimfluxunc", math.nan)
+            points.append(
+                {
+                    **point,
+                    **flux_to_mag(flux, fluxerr, point.get("magzpsci", math.nan)),
+                    # Which alert carried the point: the merge keeps the brightest's.
+                    "alert_mag": candidate["magpsf"],
+                    "alert_ra": candidate["ra"],
+                    "alert_dec": candidate["dec"],
+                }
             )
-        return PreparedAlert(candid=candid, object_id=object_id, alert=alert, aux=aux)
+        return sorted_by_jd(points)
+
+    def ml_input(self, packet: dict[str, Any]) -> MLInput:
+        return MLInput(triplet=make_triplet(packet), features=ztf_features(packet["candidate"]))

@@ -1,0 +1,130 @@
+"""cone_search: the documents of each catalog within a radius of each position.
+
+Request and answer are Kowalski's: ``query.object_coordinates {cone_search_radius,
+cone_search_unit, radec}``, ``query.catalogs {name: {filter, projection}}``, kwargs
+``filter_first, skip, limit, sort, hint`` -> ``{catalog: {object_name: [documents]}}``.
+Positions are found through ``coordinates.healpix`` (see services/archive/sky_search.py), not
+``$geoWithin``. Without ``sort``, each object's documents come nearest first; ``skip`` and
+``limit`` apply per object, as in Kowalski, where each object is its own find.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from typing import Any
+
+from services.archive import sky_search
+from services.archive.queries.base import QueryContext, QueryError, max_time_ms, non_negative_int
+from skymesh import sky
+
+
+async def cone_search(ctx: QueryContext, query: dict[str, Any], kwargs: dict[str, Any]) -> Any:
+    spec = query.get("object_coordinates")
+    if not isinstance(spec, Mapping):
+        raise QueryError(
+            "cone_search: query.object_coordinates must be a JSON object "
+            "{cone_search_radius, cone_search_unit, radec}"
+        )
+    if "cone_search_radius" not in spec:
+        raise QueryError("cone_search: query.object_coordinates.cone_search_radius is required")
+    try:
+        radius = sky.radius_deg(
+            spec["cone_search_radius"],
+            spec.get("cone_search_unit", "arcsec"),
+            "object_coordinates.cone_search_radius",
+        )
+        positions = sky.parse_radec(spec.get("radec"))
+    except ValueError as exc:
+        raise QueryError(f"cone_search: {exc}") from exc
+    cones = {name: sky_search.Cone(ra, dec, radius) for name, (ra, dec) in positions.items()}
+    return await positional_query(ctx, "cone_search", cones, query, kwargs)
+
+
+async def positional_query(
+    ctx: QueryContext,
+    query_type: str,
+    cones: dict[str, sky_search.Cone],
+    query: Mapping[str, Any],
+    kwargs: Mapping[str, Any],
+) -> dict[str, dict[str, list[Any]]]:
+    """cone_search's and near's shared engine: every catalog, every named cone."""
+    catalogs = query.get("catalogs")
+    if not isinstance(catalogs, Mapping) or not catalogs:
+        raise QueryError(
+            f"{query_type}: query.catalogs must be a JSON object "
+            "{catalog: {filter, projection}}"
+        )
+    filter_first = kwargs.get("filter_first", False)
+    if not isinstance(filter_first, bool):
+        raise QueryError(f"{query_type}: kwargs.filter_first must be true or false")
+    skip = non_negative_int(dict(kwargs), "skip", query_type)
+    limit = non_negative_int(dict(kwargs), "limit", query_type)
+    sort = _sort_spec(kwargs, query_type)
+    time_limit = max_time_ms(dict(kwargs), query_type)
+    names = list(cones)
+    result: dict[str, dict[str, list[Any]]] = {}
+    for raw_name, spec in catalogs.items():
+        catalog = str(raw_name).strip()
+        spec = {} if spec is None else spec
+        if not isinstance(spec, Mapping):
+            raise QueryError(f"{query_type}: query.catalogs.{catalog} must be a JSON object")
+        collection = await ctx.collection({"catalog": catalog}, query_type)
+        projection = _document(spec, "projection", query_type, catalog)
+        options = sky_search.FindOptions(
+            filter=_document(spec, "filter", query_type, catalog),
+            # A sorted answer is fetched again below, sorted by the database.
+            projection={"_id": 1} if sort else projection,
+            filter_first=filter_first,
+            hint=kwargs.get("hint"),
+            max_time_ms=time_limit,
+        )
+        found = await sky_search.search(collection, [cones[n] for n in names], options)
+        per_object: dict[str, list[Any]] = {}
+        for name, matches in zip(names, found, strict=True):
+            if sort:
+                per_object[name] = await collection.find(
+                    {"_id": {"$in": [m.document["_id"] for m in matches]}},
+                    projection=projection or None,
+                    sort=sort,
+                    skip=skip,
+                    limit=limit,
+                    max_time_ms=time_limit,
+                ).to_list()
+            else:
+                kept = matches[skip : skip + limit if limit else None]
+                per_object[name] = [m.document for m in kept]
+        result[catalog] = per_object
+    return result
+
+
+def _sort_spec(kwargs: Mapping[str, Any], query_type: str) -> list[tuple[str, int]] | None:
+    """Kowalski takes ``sort`` as ``[[field, direction], ...]`` or ``{field: direction}``."""
+    sort = kwargs.get("sort")
+    if sort is None:
+        return None
+    pairs = list(sort.items()) if isinstance(sort, Mapping) else sort
+    try:
+        result = [(str(field), int(direction)) for field, direction in pairs]
+    except (TypeError, ValueError) as exc:
+        raise QueryError(f"{query_type}: kwargs.sort must be [[field, 1|-1], ...]") from exc
+    if any(direction not in (1, -1) for _, direction in result):
+        raise QueryError(f"{query_type}: kwargs.sort directions must be 1 or -1")
+    return result or None
+
+
+def _document(spec: Mapping[str, Any], key: str, query_type: str, catalog: str) -> dict[str, Any]:
+    """A filter or projection: a JSON object, or (as Kowalski allows) its Python-literal text."""
+    value = spec.get(key)
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        try:
+            value = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError) as exc:
+            raise QueryError(
+                f"{query_type}: query.catalogs.{catalog}.{key} is not a valid object: {exc}"
+            ) from exc
+    if not isinstance(value, Mapping):
+        raise QueryError(f"{query_type}: query.catalogs.{catalog}.{key} must be a JSON object")
+    return dict(value)
