@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 from pathlib import Path
@@ -14,7 +15,17 @@ from skymesh.infra import stack
 from skymesh.infra.process import StartupError, Supervisor
 from skymesh.produce import alert_files, produce_sync
 
-BUNDLED_ZTF = REPO_ROOT / "data" / "alerts" / "ztf"
+DATA = REPO_ROOT / "data"
+# Survey folder -> the topic a night of it is streamed to (the surveys' own naming).
+BUNDLED_ALERTS = {
+    DATA / "alerts" / "ztf": lambda night: f"ztf_{night}_programid1",
+    DATA / "alerts" / "wntr": lambda night: f"winter_{night}",
+}
+BUNDLED_CATALOGS = {
+    DATA / "catalogs" / "CIRADA_VLASS1QL_table1_components_v1_head100.csv": "VLASS_QL1_components",
+    DATA / "catalogs" / "igaps-dr1-215a-small.fits.gz": "IGAPS_DR1",
+    DATA / "catalogs" / "ztf_000250_zg_c01_q1_dr5.parquet": "ZTF_sources_DR5",
+}
 STREAM_TIMEOUT_S = 120
 # Components whose main port is named differently in the settings.
 PORT_OF = {"database": "mongo", "triton": "triton_grpc"}
@@ -33,20 +44,30 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if args.stream:
+        os.environ.update(settings.as_env())  # the catalog command reads the same settings
+        ingest_bundled_catalogs()
         stream_bundled(settings)
     print_welcome(settings)
     return 0
 
 
+def ingest_bundled_catalogs() -> None:
+    """The bundled catalogs, so that alerts streamed next get cross-matched against them."""
+    for path, name in BUNDLED_CATALOGS.items():
+        if main(["catalog", "ingest", str(path), "--name", name]) != 0:
+            raise SystemExit(f"could not ingest {path}")
+
+
 def stream_bundled(settings: Settings) -> None:
-    """Produces the bundled ZTF nights, one topic per night, and waits until archived."""
+    """Produces the bundled alerts, one topic per survey night, and waits until archived."""
     total = 0
-    for night in sorted(p for p in BUNDLED_ZTF.iterdir() if p.is_dir()):
-        files = alert_files([night])
-        topic = f"ztf_{night.name}_programid1"
-        produce_sync(files, topic, settings.kafka_bootstrap)
-        print(f"produced {len(files)} alerts of {night.name} to {topic}")
-        total += len(files)
+    for survey_dir, topic_of in BUNDLED_ALERTS.items():
+        for night in sorted(p for p in survey_dir.iterdir() if p.is_dir()):
+            files = alert_files([night])
+            topic = topic_of(night.name)
+            produce_sync(files, topic, settings.kafka_bootstrap)
+            print(f"produced {len(files)} alerts of {night.name} to {topic}")
+            total += len(files)
     seen = asyncio.run(wait_archived(settings, total))
     print(f"broker has archived or recognised {seen}/{total} bundled alerts")
 

@@ -27,12 +27,12 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, OperationFailure
-from skymesh.archive.v1 import archive_pb2
 
 from services.archive.queries.base import PROTECTED
 from services.archive.sky_search import HEALPIX_FIELD
 from services.archive.xmatch import METADATA, XMatchConfig
 from skymesh import sky
+from skymesh.archive.v1 import archive_pb2
 
 STAGING_PREFIX = "_ingest."
 VALID_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,119}$")

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import bson
 import grpc
 from google.api import httpbody_pb2
 from pymongo import AsyncMongoClient
-from skymesh.archive.v1 import archive_pb2, archive_pb2_grpc
-from skymesh.xmatch.v1 import xmatch_pb2, xmatch_pb2_grpc
 
 from services.archive import queries
 from services.archive.catalogs import ingest_catalog
 from services.archive.store import AlertStore
 from services.archive.xmatch import XMatchServicer
+from skymesh.archive.v1 import archive_pb2, archive_pb2_grpc
 from skymesh.config import Settings
 from skymesh.runtime.auth import identity
 from skymesh.runtime.documents import from_json, to_json
 from skymesh.runtime.errors import Forbidden, NotFound, grpc_errors
 from skymesh.runtime.server import Service
+from skymesh.xmatch.v1 import xmatch_pb2, xmatch_pb2_grpc
 
 SUCCESS_MESSAGE = "Successfully executed query"
 
@@ -69,7 +70,9 @@ class ArchiveServicer(archive_pb2_grpc.ArchiveServiceServicer):
             request.catalog, list(request.alerts_bson), list(request.aux_bson)
         )
         return archive_pb2.IngestAlertsResponse(
-            inserted_candids=result.inserted, duplicate_candids=result.duplicates
+            inserted_candids=result.inserted,
+            duplicate_candids=result.duplicates,
+            aux_bson=[bson.encode(doc) for doc in result.aux.values()],
         )
 
     @grpc_errors

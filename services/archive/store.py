@@ -33,6 +33,8 @@ class AuxConflictError(Conflict):
 class IngestResult:
     inserted: list[int] = field(default_factory=list)
     duplicates: list[int] = field(default_factory=list)
+    # object id -> its aux document as archived after the batch
+    aux: dict[Any, dict[str, Any]] = field(default_factory=dict)
 
 
 class AlertStore:
@@ -56,8 +58,10 @@ class AlertStore:
     async def ingest(self, catalog: str, alerts: list[bytes], aux: list[bytes]) -> IngestResult:
         """Merges the aux history, then inserts the alerts; both steps are idempotent."""
         await self.ensure_indexes(catalog)
-        await self.merge_aux(self.db[f"{catalog}_aux"], [bson.decode(raw) for raw in aux])
-        return await self.insert_alerts(self.db[catalog], alerts)
+        merged = await self.merge_aux(self.db[f"{catalog}_aux"], [bson.decode(raw) for raw in aux])
+        result = await self.insert_alerts(self.db[catalog], alerts)
+        result.aux = merged
+        return result
 
     async def insert_alerts(self, collection: AsyncCollection, alerts: list[bytes]) -> IngestResult:
         docs = [RawBSONDocument(raw) for raw in alerts]
@@ -77,8 +81,11 @@ class AlertStore:
             (result.duplicates if index in duplicate_indexes else result.inserted).append(candid)
         return result
 
-    async def merge_aux(self, collection: AsyncCollection, updates: list[dict[str, Any]]) -> None:
-        """Merges each object's new history into its aux document, losing no concurrent update."""
+    async def merge_aux(
+        self, collection: AsyncCollection, updates: list[dict[str, Any]]
+    ) -> dict[Any, dict[str, Any]]:
+        """Merges each object's new history into its aux document, losing no concurrent update;
+        returns each object's document as written."""
         by_object: dict[Any, dict[str, Any]] = {}
         for update in updates:
             object_id = update["_id"]
@@ -88,13 +95,13 @@ class AlertStore:
         }
         limit = asyncio.Semaphore(CONCURRENT_AUX_WRITES)
 
-        async def write(object_id: Any) -> None:
+        async def write(object_id: Any) -> tuple[Any, dict[str, Any]]:
             async with limit:
-                await self._merge_one(
+                return object_id, await self._merge_one(
                     collection, object_id, by_object[object_id], existing.get(object_id)
                 )
 
-        await asyncio.gather(*(write(object_id) for object_id in by_object))
+        return dict(await asyncio.gather(*(write(object_id) for object_id in by_object)))
 
     async def _merge_one(
         self,
@@ -102,17 +109,18 @@ class AlertStore:
         object_id: Any,
         update: dict[str, Any],
         current: dict[str, Any] | None,
-    ) -> None:
+    ) -> dict[str, Any]:
         for _ in range(MAX_AUX_ATTEMPTS):
             merged = merge_aux(current, update)
+            document = {"_id": object_id, **merged}
             if current is None:
                 try:
-                    await collection.insert_one({"_id": object_id, **merged, REVISION: 1})
-                    return
+                    await collection.insert_one({**document, REVISION: 1})
+                    return document
                 except DuplicateKeyError:
                     pass  # another writer created it first: merge into theirs
             elif all(current.get(key) == value for key, value in merged.items()):
-                return  # nothing new (a re-delivered alert): leave the document alone
+                return document  # nothing new (a re-delivered alert): leave it alone
             else:
                 revision = current.get(REVISION, 0)
                 written = await collection.update_one(
@@ -120,6 +128,6 @@ class AlertStore:
                     {"$set": {**merged, REVISION: revision + 1}},
                 )
                 if written.matched_count == 1:
-                    return
+                    return document
             current = await collection.find_one({"_id": object_id})
         raise AuxConflictError(f"aux document {object_id!r} kept changing; giving up this batch")

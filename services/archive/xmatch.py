@@ -36,12 +36,12 @@ import bson
 import grpc
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure
-from skymesh.xmatch.v1 import xmatch_pb2, xmatch_pb2_grpc
 
 from services.archive import sky_search
 from skymesh import sky
 from skymesh.runtime.documents import from_json, to_json
 from skymesh.runtime.errors import NotFound, grpc_errors
+from skymesh.xmatch.v1 import xmatch_pb2, xmatch_pb2_grpc
 
 log = logging.getLogger(__name__)
 
