@@ -11,12 +11,12 @@ from typing import Any, TypeVar
 import bson
 import grpc
 from aiokafka.structs import ConsumerRecord
-from skymesh.archive.v1 import archive_pb2, archive_pb2_grpc
-from skymesh.ml.v1 import ml_pb2, ml_pb2_grpc
-from skymesh.xmatch.v1 import xmatch_pb2, xmatch_pb2_grpc
 
 from services.broker import enrichment
 from services.broker.surveys import PreparedAlert, Survey
+from skymesh.archive.v1 import archive_pb2, archive_pb2_grpc
+from skymesh.ml.v1 import ml_pb2, ml_pb2_grpc
+from skymesh.xmatch.v1 import xmatch_pb2, xmatch_pb2_grpc
 
 log = logging.getLogger(__name__)
 

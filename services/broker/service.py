@@ -5,18 +5,18 @@ from __future__ import annotations
 import asyncio
 
 import grpc
-from skymesh.archive.v1 import archive_pb2_grpc
-from skymesh.broker.v1 import broker_pb2, broker_pb2_grpc
-from skymesh.ml.v1 import ml_pb2_grpc
-from skymesh.xmatch.v1 import xmatch_pb2_grpc
 
 from services.broker.consumer import SurveyConsumer
 from services.broker.pipeline import BatchProcessor, MeshClients
 from services.broker.surveys import configured_surveys
+from skymesh.archive.v1 import archive_pb2_grpc
+from skymesh.broker.v1 import broker_pb2, broker_pb2_grpc
 from skymesh.config import Settings
+from skymesh.ml.v1 import ml_pb2_grpc
 from skymesh.runtime.clients import service_channel
 from skymesh.runtime.errors import grpc_errors
 from skymesh.runtime.server import Service
+from skymesh.xmatch.v1 import xmatch_pb2_grpc
 
 SERVICE = broker_pb2.DESCRIPTOR.services_by_name["BrokerService"].full_name
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
 from skymesh.ml.v1 import ml_pb2
 
 TRIPLET_DIMS = (63, 63, 3)

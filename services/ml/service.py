@@ -6,12 +6,12 @@ import asyncio
 import logging
 
 import grpc
-from skymesh.ml.v1 import ml_pb2, ml_pb2_grpc
 
 from services.ml.inputs import batch_arrays
 from services.ml.registry import Registry
 from services.ml.triton_client import TritonScorer, TritonUnavailable
 from skymesh.config import Settings
+from skymesh.ml.v1 import ml_pb2, ml_pb2_grpc
 from skymesh.runtime.errors import grpc_errors
 from skymesh.runtime.server import Service
 

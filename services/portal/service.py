@@ -5,10 +5,10 @@ from __future__ import annotations
 import grpc
 from google.protobuf import struct_pb2
 from pymongo import AsyncMongoClient
-from skymesh.portal.v1 import portal_pb2, portal_pb2_grpc
 
 from services.portal.users import UserStore
 from skymesh.config import Settings
+from skymesh.portal.v1 import portal_pb2, portal_pb2_grpc
 from skymesh.runtime.auth import AuthError, identity, issue_token
 from skymesh.runtime.errors import Forbidden, grpc_errors
 from skymesh.runtime.server import Service

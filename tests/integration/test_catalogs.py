@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from astropy.coordinates import SkyCoord
 from astropy_healpix import HEALPix
-from skymesh.archive.v1 import archive_pb2, archive_pb2_grpc
 
+from skymesh.archive.v1 import archive_pb2, archive_pb2_grpc
 from skymesh.config import Settings
 from tests.integration.catalog_stack import (
     IGAPS,

@@ -19,7 +19,6 @@ import onnxruntime as ort
 import pytest
 import tritonclient.grpc as triton_grpc
 from google.protobuf import text_format
-from skymesh.ml.v1 import ml_pb2, ml_pb2_grpc
 from tritonclient.grpc import model_config_pb2
 
 from services.broker.surveys.ml_inputs import make_triplet, ztf_features
@@ -27,6 +26,7 @@ from services.ml.registry import MODELS
 from skymesh.config import Settings
 from skymesh.infra import stack
 from skymesh.infra.triton import MODEL_REPOSITORY
+from skymesh.ml.v1 import ml_pb2, ml_pb2_grpc
 from skymesh.runtime.clients import service_channel
 from tests.conftest import free_ports
 

@@ -9,9 +9,9 @@ import grpc
 import httpx
 import pytest
 from bson import json_util
+
 from skymesh.archive.v1 import archive_pb2, archive_pb2_grpc
 from skymesh.broker.v1 import broker_pb2, broker_pb2_grpc
-
 from skymesh.config import Settings
 from skymesh.produce import produce_sync
 from tests.conftest import ZTF_DIR

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from astropy.coordinates import SkyCoord
 from pymongo import MongoClient
-from skymesh.xmatch.v1 import xmatch_pb2, xmatch_pb2_grpc
 
 from skymesh.config import Settings
+from skymesh.xmatch.v1 import xmatch_pb2, xmatch_pb2_grpc
 from tests.integration.catalog_stack import (
     IGAPS,
     VLASS,
