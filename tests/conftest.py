@@ -21,7 +21,17 @@ from tests.otlp_receiver import OtlpReceiver
 ZTF_DIR = REPO_ROOT / "data" / "alerts" / "ztf"
 WNTR_DIR = REPO_ROOT / "data" / "alerts" / "wntr"
 ADMIN_PASSWORD = "test-admin-password"
-MESH_COMPONENTS = ("database", "kafka", "triton", "archive", "portal", "ml", "broker", "gateway")
+MESH_COMPONENTS = (
+    "database",
+    "kafka",
+    "triton",
+    "archive",
+    "portal",
+    "ml",
+    "filters",
+    "broker",
+    "gateway",
+)
 # A catalog the tests make: neighbours of every bundled alert at known separations, so that
 # cross-matches and cone searches have real matches to find (and misses to avoid).
 NEIGHBOURS_CATALOG = "TEST_neighbours"

@@ -15,6 +15,7 @@ from aiokafka.structs import ConsumerRecord
 from services.broker import enrichment
 from services.broker.surveys import PreparedAlert, Survey
 from skymesh.archive.v1 import archive_pb2, archive_pb2_grpc
+from skymesh.filters.v1 import filters_pb2, filters_pb2_grpc
 from skymesh.ml.v1 import ml_pb2, ml_pb2_grpc
 from skymesh.xmatch.v1 import xmatch_pb2, xmatch_pb2_grpc
 
@@ -34,12 +35,26 @@ T = TypeVar("T")
 
 
 @dataclass
+class FilterCounter:
+    passed: int = 0
+    errors: int = 0
+
+
+@dataclass
 class SurveyCounters:
     processed: int = 0
     archived: int = 0
     duplicate: int = 0
     dead_lettered: int = 0
     batches: int = 0
+    # (filter_id, fid) -> what that filter version did
+    filters: dict[tuple[int, str], FilterCounter] = field(default_factory=dict)
+
+    def count_filters(self, response: filters_pb2.EvaluateResponse) -> None:
+        for passed in response.passes:
+            self.filters.setdefault((passed.filter_id, passed.fid), FilterCounter()).passed += 1
+        for error in response.errors:
+            self.filters.setdefault((error.filter_id, error.fid), FilterCounter()).errors += 1
 
 
 @dataclass
@@ -53,6 +68,7 @@ class BatchResult:
     inserted: list[int] = field(default_factory=list)
     duplicates: list[int] = field(default_factory=list)
     dead: list[DeadLetter] = field(default_factory=list)
+    passes: list[filters_pb2.FilterPass] = field(default_factory=list)
 
 
 async def with_backoff(call: Callable[[], Awaitable[T]], what: str, max_delay: float = 10.0) -> T:
@@ -78,6 +94,7 @@ class MeshClients:
     archive: archive_pb2_grpc.ArchiveServiceStub
     xmatch: xmatch_pb2_grpc.XMatchServiceStub
     ml: ml_pb2_grpc.MLServiceStub
+    filters: filters_pb2_grpc.FiltersServiceStub
 
 
 class BatchProcessor:
@@ -172,6 +189,26 @@ class BatchProcessor:
             lambda: self.clients.archive.IngestAlerts(request, timeout=CALL_TIMEOUT_S), "archive"
         )
 
+    async def evaluate(
+        self, alerts: list[PreparedAlert], aux_bson: list[bytes]
+    ) -> filters_pb2.EvaluateResponse:
+        """Every active filter on the batch, with each object's whole archived history.
+
+        Re-delivered alerts are evaluated again: what consumes the passes is idempotent, so a
+        crash between archiving and posting loses no candidate.
+        """
+        cutouts = set(self.survey.cutout_fields)
+        request = filters_pb2.EvaluateRequest(
+            catalog=self.survey.alerts_collection,
+            alerts_bson=[
+                bson.encode({k: v for k, v in a.alert.items() if k not in cutouts}) for a in alerts
+            ],
+            aux_bson=aux_bson,
+        )
+        return await with_backoff(
+            lambda: self.clients.filters.Evaluate(request, timeout=CALL_TIMEOUT_S), "filters"
+        )
+
     async def process(self, records: list[ConsumerRecord]) -> BatchResult:
         prepared, dead = self.prepare(records)
         result = BatchResult(dead=dead)
@@ -180,6 +217,9 @@ class BatchProcessor:
             response = await self.archive(prepared)
             result.inserted = list(response.inserted_candids)
             result.duplicates = list(response.duplicate_candids)
+            evaluation = await self.evaluate(prepared, list(response.aux_bson))
+            result.passes = list(evaluation.passes)
+            self.counters.count_filters(evaluation)
         counters = self.counters
         counters.batches += 1
         counters.processed += len(records)

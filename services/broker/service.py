@@ -12,6 +12,7 @@ from services.broker.surveys import configured_surveys
 from skymesh.archive.v1 import archive_pb2_grpc
 from skymesh.broker.v1 import broker_pb2, broker_pb2_grpc
 from skymesh.config import Settings
+from skymesh.filters.v1 import filters_pb2_grpc
 from skymesh.ml.v1 import ml_pb2_grpc
 from skymesh.runtime.clients import service_channel
 from skymesh.runtime.errors import grpc_errors
@@ -40,6 +41,12 @@ class BrokerServicer(broker_pb2_grpc.BrokerServiceServicer):
                     alerts_dead_lettered=counters.dead_lettered,
                     batches=counters.batches,
                     lag=await consumer.lag(),
+                    filters=[
+                        broker_pb2.FilterCount(
+                            filter_id=filter_id, fid=fid, passed=c.passed, errors=c.errors
+                        )
+                        for (filter_id, fid), c in sorted(counters.filters.items())
+                    ],
                 )
             )
         paused = any(not c.running.is_set() for c in self.consumers)
@@ -65,12 +72,14 @@ class BrokerServicer(broker_pb2_grpc.BrokerServiceServicer):
 def build(settings: Settings) -> Service:
     # xmatch is served by the archive process (see skymesh/infra/gateway.py HOSTED_BY).
     channels = {
-        name: service_channel(settings, name, caller="broker") for name in ("archive", "ml")
+        name: service_channel(settings, name, caller="broker")
+        for name in ("archive", "ml", "filters")
     }
     clients = MeshClients(
         archive=archive_pb2_grpc.ArchiveServiceStub(channels["archive"]),
         xmatch=xmatch_pb2_grpc.XMatchServiceStub(channels["archive"]),
         ml=ml_pb2_grpc.MLServiceStub(channels["ml"]),
+        filters=filters_pb2_grpc.FiltersServiceStub(channels["filters"]),
     )
     consumers = [
         SurveyConsumer(settings, BatchProcessor(survey, clients))

@@ -17,7 +17,7 @@ from skymesh.infra.process import Managed, Supervisor
 
 # Services that have an implementation to run, in start order (each waits for the ones
 # before it to be healthy; the broker last, as it pulls work into the others).
-SERVICES = ("archive", "portal", "ml", "broker")
+SERVICES = ("archive", "portal", "ml", "filters", "broker")
 INFRASTRUCTURE = ("database", "kafka", "triton")
 
 

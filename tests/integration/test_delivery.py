@@ -66,7 +66,7 @@ def mesh(tmp_path: Path) -> Iterator[Mesh]:
     )
     supervisor = stack.up(
         settings,
-        only=("database", "kafka", "triton", "archive", "ml", "broker"),
+        only=("database", "kafka", "triton", "archive", "ml", "filters", "broker"),
         in_memory_db=True,
         report=lambda _: None,
     )

@@ -52,6 +52,8 @@ class Survey(ABC):
     topic_pattern: str
     object_id_field: str = "objectId"
     history_fields: tuple[str, ...] = ("prv_candidates",)
+    # Image stamps: archived, but never sent to the filters.
+    cutout_fields: tuple[str, ...] = ("cutout_science", "cutout_template", "cutout_difference")
     # Models the ml service scores this survey's alerts with (none: no ML step).
     ml_models: tuple[str, ...] = ()
 

@@ -32,6 +32,7 @@ def flux_to_mag(flux: float, fluxerr: float, zeropoint: float) -> dict[str, floa
 class ZTF(Survey):
     name = "ZTF"
     history_fields = ("prv_candidates", "fp_hists")
+    cutout_fields = ("cutoutScience", "cutoutTemplate", "cutoutDifference")
     ml_models = ("braai", "acai_h", "acai_v", "acai_o", "acai_n", "acai_b")
 
     def __init__(self, topic_pattern: str) -> None:

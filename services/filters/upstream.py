@@ -1,0 +1,164 @@
+"""The packet a filter sees: Kowalski's upstream stages, per survey, done in Python.
+
+Kowalski prepends four stages to every filter (config.defaults.yaml, database.filters):
+match the alert by candid and ``candidate.programid`` in the filter's permissions, drop the
+cutouts, $lookup the object's aux document, and $project the fields below, with
+``prv_candidates``/``fp_hists`` limited to the permitted programids and to the survey's
+window before the alert. We build the same document directly from the alert and its aux
+document (a $lookup per alert is what we avoid), so the user's pipeline runs unchanged.
+
+One rule is stricter than Kowalski's live path and equal to its /test path: a history point
+is kept only when it is strictly earlier than the alert (``jd < candidate.jd``). ZTF's own
+``prv_candidates`` never hold the alert itself, but a merged aux document may hold it (a later
+alert of the object lists it) or later points; either would let a filter see the future.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+Document = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Stream:
+    """An alert stream a filter can be written against (one survey's alert collection)."""
+
+    catalog: str
+    object_id_field: str
+    # Top-level alert fields the filter sees, in Kowalski's projection (cutouts are left out
+    # because they are not listed).
+    packet_fields: tuple[str, ...]
+    # History arrays joined from the aux document.
+    history_fields: tuple[str, ...]
+    # A history point is kept when it is at most this many days older than the alert.
+    window_days: float
+    # Whether history points are also limited to the permitted programids (ZTF's points carry
+    # a programid; WINTER's carry none).
+    history_acl: bool
+    # Left out when alerts are read back from the archive.
+    cutout_fields: tuple[str, ...]
+
+    @property
+    def aux_collection(self) -> str:
+        return f"{self.catalog}_aux"
+
+    def object_id(self, alert: Mapping[str, Any]) -> Any:
+        return alert.get(self.object_id_field)
+
+
+ZTF = Stream(
+    catalog="ZTF_alerts",
+    object_id_field="objectId",
+    packet_fields=(
+        "schemavsn",
+        "publisher",
+        "objectId",
+        "candid",
+        "candidate",
+        "classifications",
+        "coordinates",
+    ),
+    history_fields=("prv_candidates", "fp_hists"),
+    window_days=365.0,
+    history_acl=True,
+    cutout_fields=("cutoutScience", "cutoutTemplate", "cutoutDifference"),
+)
+
+# Kowalski's WNTR upstream is a copy of PGIR's (1000-day window, no programid ACL on the
+# history, whose points carry no programid); it projects `objectId`, which WINTER alerts do not
+# have (they use `objectid`), so we project the field the alerts really carry.
+WNTR = Stream(
+    catalog="WNTR_alerts",
+    object_id_field="objectid",
+    packet_fields=(
+        "schemavsn",
+        "publisher",
+        "objectid",
+        "candid",
+        "candidate",
+        "classifications",
+        "coordinates",
+    ),
+    history_fields=("prv_candidates",),
+    window_days=1000.0,
+    history_acl=False,
+    cutout_fields=("cutout_science", "cutout_template", "cutout_difference"),
+)
+
+STREAMS: dict[str, Stream] = {stream.catalog: stream for stream in (ZTF, WNTR)}
+
+
+def stream_of(catalog: str) -> Stream:
+    stream = STREAMS.get(catalog)
+    if stream is None:
+        raise ValueError(
+            f"catalog {catalog!r} is not an alert stream filters can run on; "
+            f"one of: {', '.join(sorted(STREAMS))}"
+        )
+    return stream
+
+
+def programid(alert: Mapping[str, Any]) -> Any:
+    candidate = alert.get("candidate")
+    return candidate.get("programid") if isinstance(candidate, Mapping) else None
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _history(
+    points: Any, alert_jd: float, window_days: float, permissions: Collection[int] | None
+) -> list[Any] | None:
+    # $filter over a missing input gives null; so does our missing history.
+    if not isinstance(points, list):
+        return None
+    kept = []
+    for point in points:
+        if not isinstance(point, Mapping):
+            continue
+        jd = point.get("jd")
+        if not _number(jd) or not (jd < alert_jd and alert_jd - jd < window_days):
+            continue
+        if permissions is not None and point.get("programid") not in permissions:
+            continue
+        kept.append(point)
+    return kept
+
+
+def build_packet(
+    stream: Stream,
+    alert: Mapping[str, Any],
+    aux: Mapping[str, Any] | None,
+    permissions: Collection[int],
+) -> Document | None:
+    """The document the filter's own stages run on, or None when the filter may not see the
+    alert (its programid is not among the permissions).
+
+    ``aux`` is the object's aux document (``cross_matches`` and the history arrays); when it is
+    missing, history arrays carried by the alert itself are used instead.
+    """
+    if programid(alert) not in permissions:
+        return None
+    candidate = alert.get("candidate")
+    alert_jd = candidate.get("jd") if isinstance(candidate, Mapping) else None
+    source = aux if aux is not None else alert
+    packet: Document = {}
+    if "_id" in alert:
+        packet["_id"] = alert["_id"]
+    for field in stream.packet_fields:
+        if field in alert:
+            packet[field] = alert[field]
+    if "cross_matches" in source:
+        packet["cross_matches"] = source["cross_matches"]
+    acl = permissions if stream.history_acl else None
+    for field in stream.history_fields:
+        packet[field] = (
+            _history(source.get(field), alert_jd, stream.window_days, acl)
+            if _number(alert_jd)
+            else None
+        )
+    return packet
