@@ -195,3 +195,12 @@ def archived(
             what="every bundled alert to be archived",
         )
     return mesh
+
+
+@pytest.fixture(scope="session")
+def filters_service(archived: Settings) -> Settings:
+    """The mesh's filters service, serving once every bundled alert is archived."""
+    from skymesh.infra.stack import grpc_serving
+
+    assert grpc_serving(archived.ports.filters)
+    return archived

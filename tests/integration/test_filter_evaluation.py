@@ -627,20 +627,6 @@ FAILING_CASE = Case(
 
 
 @pytest.fixture(scope="module")
-def filters_service(archived: Settings) -> Iterator[Settings]:
-    """The mesh's filters service, or one started here on the port the gateway routes to."""
-    if stack.grpc_serving(archived.ports.filters):
-        yield archived
-        return
-    supervisor = Supervisor(archived.run_dir)
-    supervisor.start(stack.service_process(archived, "filters"))
-    try:
-        yield archived
-    finally:
-        supervisor.stop("filters")
-
-
-@pytest.fixture(scope="module")
 def client(filters_service: Settings, gateway_url: str, admin_token: str) -> Iterator[httpx.Client]:
     headers = {"Authorization": f"Bearer {admin_token}"}
     with httpx.Client(base_url=gateway_url, headers=headers, timeout=60) as http:

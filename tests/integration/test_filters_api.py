@@ -17,8 +17,6 @@ import pytest
 from bson import json_util
 
 from skymesh.config import Settings
-from skymesh.infra import stack
-from skymesh.infra.process import Supervisor
 
 pytestmark = pytest.mark.integration
 
@@ -44,21 +42,6 @@ KOWALSKI_KEYS = {
     "created_at",
     "last_modified",
 }
-
-
-@pytest.fixture(scope="module")
-def filters_service(archived: Settings) -> Iterator[Settings]:
-    """The filters service of the test mesh: the mesh's own when it runs one, else started
-    here on the port the gateway already routes to (and stopped afterwards)."""
-    if stack.grpc_serving(archived.ports.filters):
-        yield archived
-        return
-    supervisor = Supervisor(archived.run_dir)
-    supervisor.start(stack.service_process(archived, "filters"))
-    try:
-        yield archived
-    finally:
-        supervisor.stop("filters")
 
 
 @pytest.fixture(scope="module")
