@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import bson
 import grpc
+import numpy as np
 from aiokafka.structs import ConsumerRecord
 
 from services.broker import enrichment
@@ -31,6 +34,7 @@ RETRYABLE = frozenset(
     }
 )
 CALL_TIMEOUT_S = 60
+LATENCY_WINDOW = 10_000
 T = TypeVar("T")
 
 
@@ -49,6 +53,10 @@ class SurveyCounters:
     batches: int = 0
     # (filter_id, fid) -> what that filter version did
     filters: dict[tuple[int, str], FilterCounter] = field(default_factory=dict)
+    latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_WINDOW))
+
+    def latency_percentile(self, q: float) -> float:
+        return float(np.percentile(self.latencies_ms, q)) if self.latencies_ms else 0.0
 
     def count_filters(self, response: filters_pb2.EvaluateResponse) -> None:
         for passed in response.passes:
@@ -226,6 +234,8 @@ class BatchProcessor:
         counters.archived += len(result.inserted)
         counters.duplicate += len(result.duplicates)
         counters.dead_lettered += len(dead)
+        done_ms = time.time() * 1000
+        counters.latencies_ms.extend(done_ms - record.timestamp for record in records)
         return result
 
 

@@ -47,6 +47,8 @@ class BrokerServicer(broker_pb2_grpc.BrokerServiceServicer):
                         )
                         for (filter_id, fid), c in sorted(counters.filters.items())
                     ],
+                    latency_p50_ms=counters.latency_percentile(50),
+                    latency_p99_ms=counters.latency_percentile(99),
                 )
             )
         paused = any(not c.running.is_set() for c in self.consumers)
