@@ -14,16 +14,8 @@ Point = Mapping[str, Any]
 MISSING_ALERT_MAG = float("inf")
 
 
-def _identity(point: Point) -> tuple:
-    return tuple(sorted((key, _hashable(value)) for key, value in point.items()))
-
-
-def _hashable(value: Any) -> Any:
-    if isinstance(value, list):
-        return tuple(_hashable(v) for v in value)
-    if isinstance(value, Mapping):
-        return _identity(value)
-    return value
+# Fields that tell history points apart cheaply; full equality settles what they share.
+_POINT_KEY_FIELDS = ("jd", "fid", "candid", "magpsf", "diffmaglim")
 
 
 def _jd(point: Point) -> float:
@@ -31,14 +23,19 @@ def _jd(point: Point) -> float:
 
 
 def union_points(*histories: Iterable[Point]) -> list[dict[str, Any]]:
-    """Distinct points of all histories, sorted by jd (stable: first seen first)."""
-    seen: set[tuple] = set()
+    """Distinct points of all histories, sorted by jd (stable: first seen first).
+
+    Two points are the same point when all their fields are equal (whatever the key order);
+    a cheap key narrows the comparison to the few points that could be equal.
+    """
+    seen: dict[tuple, list[dict[str, Any]]] = {}
     merged = []
     for history in histories:
         for point in history:
-            key = _identity(point)
-            if key not in seen:
-                seen.add(key)
+            key = tuple(point.get(field) for field in _POINT_KEY_FIELDS)
+            twins = seen.setdefault(key, [])
+            if not any(twin == point for twin in twins):
+                twins.append(point)
                 merged.append(dict(point))
     return sorted(merged, key=_jd)
 

@@ -218,24 +218,53 @@ class BatchProcessor:
         )
 
     async def process(self, records: list[ConsumerRecord]) -> BatchResult:
-        prepared, dead = self.prepare(records)
-        result = BatchResult(dead=dead)
-        if prepared:
-            await asyncio.gather(self.score(prepared), self.cross_match(prepared))
-            response = await self.archive(prepared)
-            result.inserted = list(response.inserted_candids)
-            result.duplicates = list(response.duplicate_candids)
-            evaluation = await self.evaluate(prepared, list(response.aux_bson))
-            result.passes = list(evaluation.passes)
-            self.counters.count_filters(evaluation)
+        result = await self._through_the_mesh(records)
         counters = self.counters
         counters.batches += 1
         counters.processed += len(records)
         counters.archived += len(result.inserted)
         counters.duplicate += len(result.duplicates)
-        counters.dead_lettered += len(dead)
+        counters.dead_lettered += len(result.dead)
         done_ms = time.time() * 1000
         counters.latencies_ms.extend(done_ms - record.timestamp for record in records)
+        return result
+
+    async def _through_the_mesh(self, records: list[ConsumerRecord]) -> BatchResult:
+        """The batch through ML, cross-match, archive and filters.
+
+        A service that refuses the batch for good (not "try again") is answering about some
+        alert in it: halve the batch until that alert is alone, and dead-letter it with the
+        service's reason, so one poison alert neither blocks the stream nor takes others along.
+        """
+        prepared, dead = self.prepare(records)
+        result = BatchResult(dead=dead)
+        if not prepared:
+            return result
+        try:
+            await asyncio.gather(self.score(prepared), self.cross_match(prepared))
+            response = await self.archive(prepared)
+            evaluation = await self.evaluate(prepared, list(response.aux_bson))
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() in RETRYABLE:
+                raise
+            live = [r for r in records if all(d.record is not r for d in dead)]
+            if len(live) == 1:
+                reason = f"refused by the mesh: {exc.code().name}: {exc.details()}"
+                log.error("alert dead-lettered", extra={"fields": {"reason": reason}})
+                result.dead.append(DeadLetter(live[0], reason))
+                return result
+            half = len(live) // 2
+            for part in (live[:half], live[half:]):
+                sub = await self._through_the_mesh(part)
+                result.inserted += sub.inserted
+                result.duplicates += sub.duplicates
+                result.dead += sub.dead
+                result.passes += sub.passes
+            return result
+        result.inserted = list(response.inserted_candids)
+        result.duplicates = list(response.duplicate_candids)
+        result.passes = list(evaluation.passes)
+        self.counters.count_filters(evaluation)
         return result
 
 
