@@ -33,7 +33,7 @@ from services.filters.validation import (
     check_followup_needs_autosave,
     check_permissions,
 )
-from services.filters.wire import optional_value, to_struct, to_value
+from services.filters.wire import http_reply, optional_value, to_struct, to_value, typed_request
 from skymesh.config import Settings
 from skymesh.filters.v1 import filters_pb2, filters_pb2_grpc
 from skymesh.runtime.auth import identity
@@ -154,6 +154,20 @@ class FiltersServicer(filters_pb2_grpc.FiltersServiceServicer):
         document, _ = await self.store.create_or_append(spec, version)
         self.registry.apply(document)
         return envelope(f"{message}\nsaved new filter version: {version['fid']}", version)
+
+    @grpc_errors
+    async def CreateFilterHttp(
+        self, request: httpbody_pb2.HttpBody, context: grpc.aio.ServicerContext
+    ) -> httpbody_pb2.HttpBody:
+        typed = typed_request(request.data, filters_pb2.CreateFilterRequest())
+        return http_reply(await self.CreateFilter(typed, context))
+
+    @grpc_errors
+    async def UpdateFilterHttp(
+        self, request: httpbody_pb2.HttpBody, context: grpc.aio.ServicerContext
+    ) -> httpbody_pb2.HttpBody:
+        typed = typed_request(request.data, filters_pb2.UpdateFilterRequest())
+        return http_reply(await self.UpdateFilter(typed, context))
 
     @grpc_errors
     async def ValidateFilter(

@@ -12,9 +12,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from google.api import httpbody_pb2
 from google.protobuf import json_format, struct_pb2
+from google.protobuf.message import Message
 
-from skymesh.runtime.documents import to_json
+from skymesh.runtime.documents import from_json, to_json
 
 MAX_EXACT_INT = 2**53
 
@@ -57,3 +59,32 @@ def to_struct(document: dict[str, Any]) -> struct_pb2.Struct:
     struct = struct_pb2.Struct()
     json_format.ParseDict(json_safe(document), struct)
     return struct
+
+
+def pipelines_as_text(body: dict[str, Any]) -> dict[str, Any]:
+    """The body with every pipeline (main, autosave's, auto_followup's) as its JSON text, so
+    that it crosses a google.protobuf.Value with the key order of its stages intact."""
+    body = dict(body)
+    if isinstance(body.get("pipeline"), list):
+        body["pipeline"] = to_json(body["pipeline"])
+    for part in ("autosave", "auto_followup"):
+        settings = body.get(part)
+        if isinstance(settings, dict) and isinstance(settings.get("pipeline"), list):
+            body[part] = {**settings, "pipeline": to_json(settings["pipeline"])}
+    return body
+
+
+def typed_request(body: bytes, message: Message) -> Message:
+    """A REST body (Kowalski's JSON) as the typed request; unknown keys are ignored."""
+    parsed = from_json(body, "request body")
+    if not isinstance(parsed, dict):
+        raise ValueError("request body must be a JSON object")
+    json_format.ParseDict(json_safe(pipelines_as_text(parsed)), message, ignore_unknown_fields=True)
+    return message
+
+
+def http_reply(reply: Message) -> httpbody_pb2.HttpBody:
+    body = json_format.MessageToJson(
+        reply, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+    )
+    return httpbody_pb2.HttpBody(content_type="application/json", data=body.encode())

@@ -319,3 +319,41 @@ def test_every_route_needs_an_admin_token(
     user = {"Authorization": f"Bearer {login.json()['token']}"}
     assert "admins" in refused(call(user), 403)
     refused(httpx.get(f"{gateway_url}/api/filters/4120", headers=admin), 404)  # nothing stored
+
+
+def test_key_order_inside_stages_survives_rest(client: httpx.Client, ztf_alerts: dict) -> None:
+    # A multi-key $sort means "by the first key, then the second": order is meaning.
+    filter_id = 4190
+    pipeline = [
+        {"$match": {"candidate.magpsf": {"$gt": 0}}},
+        {"$project": {"zeta": "$candidate.magpsf", "alpha": "$candidate.fid", "_id": 0}},
+        {"$sort": {"zeta": -1, "alpha": 1}},
+    ]
+    body = json.dumps(
+        new_filter(filter_id, pipeline, autosave={"active": True, "pipeline": pipeline})
+    )
+    created = ok(client.post("/api/filters", content=body))
+    try:
+        assert json.loads(created["data"]["pipeline"]) == pipeline
+        assert list(json.loads(created["data"]["pipeline"])[2]["$sort"]) == ["zeta", "alpha"]
+        saved = stored(client, filter_id)
+        (version,) = saved["fv"]
+        assert list(json.loads(version["pipeline"])[1]["$project"]) == ["zeta", "alpha", "_id"]
+        assert list(json.loads(saved["autosave"]["pipeline"])[2]["$sort"]) == ["zeta", "alpha"]
+        patched = ok(
+            client.patch(
+                "/api/filters",
+                content=json.dumps(
+                    {
+                        "filter_id": filter_id,
+                        "autosave": {"active": True, "pipeline": pipeline[::-1]},
+                    }
+                ),
+            )
+        )
+        assert list(json.loads(patched["data"]["autosave"]["pipeline"])[0]["$sort"]) == [
+            "zeta",
+            "alpha",
+        ]
+    finally:
+        ok(client.delete(f"/api/filters/{filter_id}"))
