@@ -105,7 +105,7 @@ async def _check_name(db: AsyncDatabase, catalog: str) -> None:
             f"IngestCatalog: {catalog!r} is not a valid catalog name (letters, digits, _ . -; "
             "at most 120 characters)"
         )
-    if catalog in PROTECTED or catalog == METADATA:
+    if catalog in PROTECTED:  # users, filters, queries, catalog_metadata
         raise ValueError(f"IngestCatalog: {catalog!r} is reserved; choose another name")
     exists = catalog in await db.list_collection_names()
     if exists and await db[METADATA].count_documents({"_id": catalog}) == 0:

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from astropy.coordinates import SkyCoord
 from astropy_healpix import HEALPix
+from pymongo import MongoClient
 
 from skymesh.archive.v1 import archive_pb2, archive_pb2_grpc
 from skymesh.config import Settings
@@ -61,7 +62,10 @@ def count(settings: Settings, catalog: str) -> int:
 
 
 def leftovers(settings: Settings) -> list[str]:
-    return [n for n in catalog_names(settings) if n.startswith("_ingest.")]
+    """Staging collections, read from the database itself: the query API never lists them."""
+    with MongoClient(settings.mongo_uri) as client:
+        names = client[settings.db_name].list_collection_names()
+    return [n for n in names if n.startswith("_ingest.")]
 
 
 @pytest.mark.parametrize("name", list(CATALOGS))

@@ -10,8 +10,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from skymesh.runtime.auth import Identity
 
-# Collections that hold credentials or other users' work: admins only, as in Kowalski.
-PROTECTED = frozenset({"users", "filters", "queries"})
+# Collections that hold credentials, other users' work or the mesh's own configuration:
+# admins only, as in Kowalski.
+PROTECTED = frozenset({"users", "filters", "queries", "catalog_metadata"})
+# Never catalogs: the database's own, and catalogs still being ingested.
+HIDDEN_PREFIXES = ("system.", "_ingest.")
 DEFAULT_MAX_TIME_MS = 300_000
 
 
@@ -26,7 +29,7 @@ class QueryContext:
 
     async def catalog_names(self) -> list[str]:
         names = await self.db.list_collection_names()
-        visible = [n for n in names if not n.startswith("system.")]
+        visible = [n for n in names if not n.startswith(HIDDEN_PREFIXES)]
         if not self.caller.admin:
             visible = [n for n in visible if n not in PROTECTED]
         return sorted(visible)
