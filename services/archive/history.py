@@ -14,10 +14,6 @@ Point = Mapping[str, Any]
 MISSING_ALERT_MAG = float("inf")
 
 
-# Fields that tell history points apart cheaply; full equality settles what they share.
-_POINT_KEY_FIELDS = ("jd", "fid", "candid", "magpsf", "diffmaglim")
-
-
 def _jd(point: Point) -> float:
     return float(point.get("jd", 0.0))
 
@@ -26,17 +22,23 @@ def union_points(*histories: Iterable[Point]) -> list[dict[str, Any]]:
     """Distinct points of all histories, sorted by jd (stable: first seen first).
 
     Two points are the same point when all their fields are equal (whatever the key order);
-    a cheap key narrows the comparison to the few points that could be equal.
+    a cheap key (jd, fid, candid, magpsf, diffmaglim) narrows the comparison to the few points
+    that could be equal. The points themselves are shared, not copied.
     """
-    seen: dict[tuple, list[dict[str, Any]]] = {}
+    seen: dict[tuple, list[Point]] = {}
     merged = []
     for history in histories:
         for point in history:
-            key = tuple(point.get(field) for field in _POINT_KEY_FIELDS)
-            twins = seen.setdefault(key, [])
-            if not any(twin == point for twin in twins):
+            get = point.get
+            key = (get("jd"), get("fid"), get("candid"), get("magpsf"), get("diffmaglim"))
+            twins = seen.get(key)
+            if twins is None:
+                seen[key] = [point]
+            elif any(twin == point for twin in twins):
+                continue
+            else:
                 twins.append(point)
-                merged.append(dict(point))
+            merged.append(point)
     return sorted(merged, key=_jd)
 
 
@@ -50,24 +52,21 @@ def merge_by_jd(*histories: Iterable[Point]) -> list[dict[str, Any]]:
             if current is None or point.get("alert_mag", MISSING_ALERT_MAG) < current.get(
                 "alert_mag", MISSING_ALERT_MAG
             ):
-                best[jd] = dict(point)
+                best[jd] = point
     return [best[jd] for jd in sorted(best)]
 
 
-def merge_aux(existing: Mapping[str, Any] | None, update: Mapping[str, Any]) -> dict[str, Any]:
-    """The aux document after ``update`` (one alert's or one batch's history) is added.
+def merge_aux(existing: Mapping[str, Any] | None, *updates: Mapping[str, Any]) -> dict[str, Any]:
+    """The aux document after ``updates`` (alerts' histories, in arrival order) are added.
 
     Cross-matches are made on an object's first alert and kept from then on.
     """
-    existing = existing or {}
-    merged = {
-        "prv_candidates": union_points(
-            existing.get("prv_candidates", []), update.get("prv_candidates", [])
-        ),
-        "fp_hists": merge_by_jd(existing.get("fp_hists", []), update.get("fp_hists", [])),
+    parts = [existing or {}, *updates]
+    merged: dict[str, Any] = {
+        "prv_candidates": union_points(*(part.get("prv_candidates", []) for part in parts)),
+        "fp_hists": merge_by_jd(*(part.get("fp_hists", []) for part in parts)),
     }
-    if "cross_matches" in existing:
-        merged["cross_matches"] = existing["cross_matches"]
-    elif "cross_matches" in update:
-        merged["cross_matches"] = update["cross_matches"]
+    first_matches = next((part["cross_matches"] for part in parts if "cross_matches" in part), None)
+    if first_matches is not None:
+        merged["cross_matches"] = first_matches
     return merged

@@ -86,10 +86,9 @@ class AlertStore:
     ) -> dict[Any, dict[str, Any]]:
         """Merges each object's new history into its aux document, losing no concurrent update;
         returns each object's document as written."""
-        by_object: dict[Any, dict[str, Any]] = {}
+        by_object: dict[Any, list[dict[str, Any]]] = {}
         for update in updates:
-            object_id = update["_id"]
-            by_object[object_id] = merge_aux(by_object.get(object_id), update)
+            by_object.setdefault(update["_id"], []).append(update)
         existing = {
             doc["_id"]: doc async for doc in collection.find({"_id": {"$in": list(by_object)}})
         }
@@ -107,11 +106,11 @@ class AlertStore:
         self,
         collection: AsyncCollection,
         object_id: Any,
-        update: dict[str, Any],
+        updates: list[dict[str, Any]],
         current: dict[str, Any] | None,
     ) -> dict[str, Any]:
         for _ in range(MAX_AUX_ATTEMPTS):
-            merged = merge_aux(current, update)
+            merged = merge_aux(current, *updates)
             document = {"_id": object_id, **merged}
             if current is None:
                 try:
