@@ -204,3 +204,11 @@ def filters_service(archived: Settings) -> Settings:
 
     assert grpc_serving(archived.ports.filters)
     return archived
+
+
+@pytest.fixture(scope="module")
+def client(filters_service: Settings, gateway_url: str, admin_token: str) -> Iterator[httpx.Client]:
+    """An admin's REST client on the gateway, once the filters service serves."""
+    headers = {"Authorization": f"Bearer {admin_token}"}
+    with httpx.Client(base_url=gateway_url, headers=headers, timeout=60) as http:
+        yield http

@@ -38,6 +38,7 @@ from skymesh.infra.process import Supervisor, free_port
 from skymesh.runtime.auth import service_token
 from tests.conftest import NEIGHBOURS_CATALOG
 from tests.polling import wait_for
+from tests.rest import ok, refused
 
 pytestmark = pytest.mark.integration
 
@@ -624,26 +625,6 @@ FAILING_CASE = Case(
 
 
 # --- plumbing -------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def client(filters_service: Settings, gateway_url: str, admin_token: str) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {admin_token}"}
-    with httpx.Client(base_url=gateway_url, headers=headers, timeout=60) as http:
-        yield http
-
-
-def ok(response: httpx.Response) -> dict[str, Any]:
-    assert response.status_code == 200, response.text
-    envelope = json_util.loads(response.text)  # Extended JSON: candids stay exact
-    assert envelope["status"] == "success", envelope
-    return envelope
-
-
-def refused(response: httpx.Response, status: int = 400) -> str:
-    assert response.status_code == status, response.text
-    assert response.json()["status"] == "error"
-    return response.json()["message"]
 
 
 def create(client: httpx.Client, case: Case) -> str:

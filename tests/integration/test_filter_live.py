@@ -14,6 +14,7 @@ from skymesh.config import Settings
 from skymesh.produce import produce_sync
 from tests.conftest import ZTF_DIR
 from tests.polling import wait_for
+from tests.rest import ok
 
 pytestmark = pytest.mark.integration
 
@@ -27,19 +28,10 @@ FOLLOW_S = 10
 DEADLINE_S = 60
 
 
-@pytest.fixture(scope="module")
-def client(filters_service: Settings, gateway_url: str, admin_token: str) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {admin_token}"}
-    with httpx.Client(base_url=gateway_url, headers=headers, timeout=30) as http:
-        yield http
-        http.delete(f"/api/filters/{FILTER_ID}")
-
-
-def ok(response: httpx.Response) -> dict:
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert body["status"] == "success", body
-    return body
+@pytest.fixture
+def removed_afterwards(client: httpx.Client) -> Iterator[None]:
+    yield
+    client.delete(f"/api/filters/{FILTER_ID}")
 
 
 def ztf_status(settings: Settings, token: str) -> broker_pb2.SurveyStatus:
@@ -85,6 +77,7 @@ def stream_again(
     )
 
 
+@pytest.mark.usefixtures("removed_afterwards")
 def test_create_new_version_switch_and_deactivate_reach_the_broker(
     client: httpx.Client, archived: Settings, admin_token: str, ztf_alerts: dict
 ) -> None:

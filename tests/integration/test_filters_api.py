@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
-from bson import json_util
 
 from skymesh.config import Settings
+from tests.rest import ok, refused
 
 pytestmark = pytest.mark.integration
 
@@ -42,27 +41,6 @@ KOWALSKI_KEYS = {
     "created_at",
     "last_modified",
 }
-
-
-@pytest.fixture(scope="module")
-def client(filters_service: Settings, gateway_url: str, admin_token: str) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {admin_token}"}
-    with httpx.Client(base_url=gateway_url, headers=headers, timeout=30) as http:
-        yield http
-
-
-def ok(response: httpx.Response) -> dict[str, Any]:
-    assert response.status_code == 200, response.text
-    envelope = json_util.loads(response.text)
-    assert envelope["status"] == "success", envelope
-    return envelope
-
-
-def refused(response: httpx.Response, status: int = 400) -> str:
-    assert response.status_code == status, response.text
-    envelope = response.json()
-    assert envelope["status"] == "error", envelope
-    return envelope["message"]
 
 
 def new_filter(filter_id: int, pipeline: Any = None, **extra: Any) -> dict[str, Any]:
