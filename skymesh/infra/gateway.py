@@ -238,8 +238,8 @@ def managed(settings: Settings) -> Managed:
     ]
     return Managed(
         name="gateway",
-        # Envoy asks for SIGTERM when its parent exits (PR_SET_PDEATHSIG), and the parent
-        # here is the short-lived `skymesh up`; a shell that waits for it stays as its parent.
+        # Envoy gets SIGTERM when its parent exits (seen here: it died as soon as the
+        # short-lived `skymesh up` returned); a shell that waits for it stays as its parent.
         argv=["/bin/sh", "-c", KEEP_PARENT, "envoy", *envoy],
         ready=lambda: envoy_ready(settings.ports.envoy_admin),
         startup_timeout=30,
