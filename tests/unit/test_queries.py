@@ -3,7 +3,7 @@
 import pytest
 
 from services.archive.queries import HANDLERS, QueryContext, QueryError, execute
-from services.archive.queries.find import _sort
+from services.archive.queries.base import sort_spec
 from skymesh.runtime.auth import Identity
 
 
@@ -43,10 +43,10 @@ def test_every_foundation_query_type_is_registered() -> None:
 
 
 def test_sort_accepts_kowalski_shapes_and_refuses_others() -> None:
-    assert _sort({"sort": [["candid", -1]]}) == [("candid", -1)]
-    assert _sort({"sort": {"candid": 1, "jd": -1}}) == [("candid", 1), ("jd", -1)]
-    assert _sort({}) is None
+    assert sort_spec({"sort": [["candid", -1]]}, "find") == [("candid", -1)]
+    assert sort_spec({"sort": {"candid": 1, "jd": -1}}, "find") == [("candid", 1), ("jd", -1)]
+    assert sort_spec({}, "find") is None
     with pytest.raises(QueryError, match="directions must be 1 or -1"):
-        _sort({"sort": [["candid", 2]]})
+        sort_spec({"sort": [["candid", 2]]}, "find")
     with pytest.raises(QueryError, match=r"kwargs\.sort must be"):
-        _sort({"sort": ["candid"]})
+        sort_spec({"sort": ["candid"]}, "find")

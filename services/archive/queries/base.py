@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,3 +70,18 @@ def non_negative_int(kwargs: dict[str, Any], key: str, query_type: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise QueryError(f"{query_type}: kwargs.{key} must be a non-negative integer")
     return value
+
+
+def sort_spec(kwargs: Mapping[str, Any], query_type: str) -> list[tuple[str, int]] | None:
+    """Kowalski takes ``sort`` as ``[[field, direction], ...]`` or ``{field: direction}``."""
+    sort = kwargs.get("sort")
+    if sort is None:
+        return None
+    pairs = list(sort.items()) if isinstance(sort, Mapping) else sort
+    try:
+        result = [(str(field), int(direction)) for field, direction in pairs]
+    except (TypeError, ValueError) as exc:
+        raise QueryError(f"{query_type}: kwargs.sort must be [[field, 1|-1], ...]") from exc
+    if any(direction not in (1, -1) for _, direction in result):
+        raise QueryError(f"{query_type}: kwargs.sort directions must be 1 or -1")
+    return result or None

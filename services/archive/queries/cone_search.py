@@ -15,7 +15,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from services.archive import sky_search
-from services.archive.queries.base import QueryContext, QueryError, max_time_ms, non_negative_int
+from services.archive.queries.base import (
+    QueryContext,
+    QueryError,
+    max_time_ms,
+    non_negative_int,
+    sort_spec,
+)
 from skymesh import sky
 
 
@@ -60,7 +66,7 @@ async def positional_query(
         raise QueryError(f"{query_type}: kwargs.filter_first must be true or false")
     skip = non_negative_int(dict(kwargs), "skip", query_type)
     limit = non_negative_int(dict(kwargs), "limit", query_type)
-    sort = _sort_spec(kwargs, query_type)
+    sort = sort_spec(kwargs, query_type)
     time_limit = max_time_ms(dict(kwargs), query_type)
     names = list(cones)
     result: dict[str, dict[str, list[Any]]] = {}
@@ -96,21 +102,6 @@ async def positional_query(
                 per_object[name] = [m.document for m in kept]
         result[catalog] = per_object
     return result
-
-
-def _sort_spec(kwargs: Mapping[str, Any], query_type: str) -> list[tuple[str, int]] | None:
-    """Kowalski takes ``sort`` as ``[[field, direction], ...]`` or ``{field: direction}``."""
-    sort = kwargs.get("sort")
-    if sort is None:
-        return None
-    pairs = list(sort.items()) if isinstance(sort, Mapping) else sort
-    try:
-        result = [(str(field), int(direction)) for field, direction in pairs]
-    except (TypeError, ValueError) as exc:
-        raise QueryError(f"{query_type}: kwargs.sort must be [[field, 1|-1], ...]") from exc
-    if any(direction not in (1, -1) for _, direction in result):
-        raise QueryError(f"{query_type}: kwargs.sort directions must be 1 or -1")
-    return result or None
 
 
 def _document(spec: Mapping[str, Any], key: str, query_type: str, catalog: str) -> dict[str, Any]:
