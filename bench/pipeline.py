@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import os
 import tempfile
 import time
 from dataclasses import replace
@@ -37,8 +36,7 @@ from bench.alerts import synthetic_messages
 from bench.filters import FILTERS, kowalski_upstream
 from services.broker.surveys.ml_inputs import make_triplet, ztf_features
 from skymesh.broker.v1 import broker_pb2, broker_pb2_grpc
-from skymesh.cli import BUNDLED_CATALOGS
-from skymesh.cli import main as skymesh_cli
+from skymesh.cli import BUNDLED_CATALOGS, ingest_bundled_catalogs
 from skymesh.config import REPO_ROOT, Ports, Settings
 from skymesh.filters.v1 import filters_pb2, filters_pb2_grpc
 from skymesh.infra import stack
@@ -61,18 +59,6 @@ SEED = 20261122
 def mesh_settings(run_dir: Path) -> Settings:
     ports = Ports(**{name: free_port() for name in Ports.__dataclass_fields__})
     return stack.with_secret(replace(Settings.from_env(), ports=ports, run_dir=run_dir))
-
-
-def ingest_catalogs(settings: Settings) -> None:
-    saved = dict(os.environ)
-    os.environ.update(settings.as_env())
-    try:
-        for path, name in BUNDLED_CATALOGS.items():
-            if skymesh_cli(["catalog", "ingest", str(path), "--name", name]) != 0:
-                raise SystemExit(f"could not ingest {path}")
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 async def create_filters(settings: Settings) -> None:
@@ -248,7 +234,7 @@ def main() -> None:
         settings = mesh_settings(Path(tmp) / "run")
         supervisor = stack.up(settings, only=COMPONENTS, report=lambda _: None)
         try:
-            ingest_catalogs(settings)
+            ingest_bundled_catalogs(settings)
             asyncio.run(create_filters(settings))
             print(
                 f"mesh up: {len(BUNDLED_CATALOGS)} catalogs, {len(FILTERS)} filters, "

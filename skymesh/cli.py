@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 import time
 from pathlib import Path
@@ -44,17 +43,17 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if args.stream:
-        os.environ.update(settings.as_env())  # the catalog command reads the same settings
-        ingest_bundled_catalogs()
+        ingest_bundled_catalogs(settings)
         stream_bundled(settings)
     print_welcome(settings)
     return 0
 
 
-def ingest_bundled_catalogs() -> None:
+def ingest_bundled_catalogs(settings: Settings) -> None:
     """The bundled catalogs, so that alerts streamed next get cross-matched against them."""
     for path, name in BUNDLED_CATALOGS.items():
-        if main(["catalog", "ingest", str(path), "--name", name]) != 0:
+        args = parser().parse_args(["catalog", "ingest", str(path), "--name", name])
+        if args.func(settings, args) != 0:
             raise SystemExit(f"could not ingest {path}")
 
 
