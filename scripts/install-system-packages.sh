@@ -4,7 +4,7 @@
 # Kafka, and Maven to resolve Kafka's jars.
 set -euo pipefail
 
-packages=(python3.11 python3.11-venv libpython3.11 maven)
+packages=(python3.11 python3.11-venv libpython3.11 maven postgresql)
 command -v java >/dev/null 2>&1 || packages+=(openjdk-17-jre-headless)
 
 missing=()

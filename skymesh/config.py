@@ -8,6 +8,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
+# The PostgreSQL role the portal connects as (local trust authentication on the loopback).
+POSTGRES_USER = "skymesh"
 
 
 def _env_int(name: str, default: int) -> int:
@@ -33,6 +35,7 @@ class Ports:
     kafka: int = 9092
     kafka_controller: int = 9093
     mongo: int = 27017
+    postgres: int = 5433
     triton_grpc: int = 8001
     triton_http: int = 8000
     triton_metrics: int = 8002
@@ -72,6 +75,11 @@ class Settings:
     @property
     def mongo_uri(self) -> str:
         return f"mongodb://{HOST}:{self.ports.mongo}"
+
+    @property
+    def postgres_dsn(self) -> str:
+        """The portal's PostgreSQL database (SQLAlchemy URL, asyncpg driver)."""
+        return f"postgresql+asyncpg://{POSTGRES_USER}@{HOST}:{self.ports.postgres}/{self.db_name}"
 
     @property
     def kafka_bootstrap(self) -> str:
