@@ -23,6 +23,7 @@ WNTR_DIR = REPO_ROOT / "data" / "alerts" / "wntr"
 ADMIN_PASSWORD = "test-admin-password"
 MESH_COMPONENTS = (
     "database",
+    "postgres",
     "kafka",
     "triton",
     "archive",

@@ -1,4 +1,9 @@
-"""The archive's gRPC API: queries, alert ingestion, lookups."""
+"""The archive's gRPC API: queries, alert ingestion, lookups.
+
+Who may call what is declared in proto/skymesh/archive/v1/archive.proto and enforced by the
+shared auth interceptor; the handlers read the caller (:func:`caller`) only to limit what a
+stream-restricted caller reads (services/archive/queries/base.py).
+"""
 
 from __future__ import annotations
 
@@ -15,9 +20,9 @@ from services.archive.store import AlertStore
 from services.archive.xmatch import XMatchServicer
 from skymesh.archive.v1 import archive_pb2, archive_pb2_grpc
 from skymesh.config import Settings
-from skymesh.runtime.auth import identity
+from skymesh.runtime.auth import caller
 from skymesh.runtime.documents import from_json, to_json
-from skymesh.runtime.errors import Forbidden, NotFound, grpc_errors
+from skymesh.runtime.errors import NotFound, grpc_errors
 from skymesh.runtime.server import Service
 from skymesh.xmatch.v1 import xmatch_pb2, xmatch_pb2_grpc
 
@@ -30,8 +35,8 @@ class ArchiveServicer(archive_pb2_grpc.ArchiveServiceServicer):
         self.db = client[settings.db_name]
         self.store = AlertStore(self.db)
 
-    def _context(self, context: grpc.aio.ServicerContext) -> queries.QueryContext:
-        return queries.QueryContext(self.db, identity(context, self.settings.jwt_secret))
+    def _context(self) -> queries.QueryContext:
+        return queries.QueryContext(self.db, caller())
 
     @grpc_errors
     async def Query(
@@ -42,7 +47,7 @@ class ArchiveServicer(archive_pb2_grpc.ArchiveServiceServicer):
             "query": from_json(request.query_json, "query_json"),
             "kwargs": from_json(request.kwargs_json, "kwargs_json") or {},
         }
-        data = await queries.execute(self._context(context), body)
+        data = await queries.execute(self._context(), body)
         return archive_pb2.QueryResponse(
             status="success", message=SUCCESS_MESSAGE, data_json=to_json(data)
         )
@@ -52,7 +57,7 @@ class ArchiveServicer(archive_pb2_grpc.ArchiveServiceServicer):
         self, request: httpbody_pb2.HttpBody, context: grpc.aio.ServicerContext
     ) -> httpbody_pb2.HttpBody:
         body = from_json(request.data, "request body")
-        data = await queries.execute(self._context(context), body)
+        data = await queries.execute(self._context(), body)
         envelope = {"status": "success", "message": SUCCESS_MESSAGE, "data": data}
         return httpbody_pb2.HttpBody(
             content_type="application/json", data=to_json(envelope).encode()
@@ -62,8 +67,6 @@ class ArchiveServicer(archive_pb2_grpc.ArchiveServiceServicer):
     async def IngestAlerts(
         self, request: archive_pb2.IngestAlertsRequest, context: grpc.aio.ServicerContext
     ) -> archive_pb2.IngestAlertsResponse:
-        if not identity(context, self.settings.jwt_secret).is_service:
-            raise Forbidden("IngestAlerts is for the broker only")
         if not request.catalog:
             raise ValueError("IngestAlerts: catalog is required")
         result = await self.store.ingest(
@@ -84,27 +87,41 @@ class ArchiveServicer(archive_pb2_grpc.ArchiveServiceServicer):
             if request.include_cutouts
             else {"cutoutScience": 0, "cutoutTemplate": 0, "cutoutDifference": 0}
         )
-        ctx = self._context(context)
+        ctx = self._context()
         collection = await ctx.collection({"catalog": request.catalog}, "GetAlert")
-        alert = await collection.find_one({"candid": request.candid}, projection)
+        restriction = ctx.restriction(collection.name, "GetAlert")
+        alert = await collection.find_one(
+            queries.restrict({"candid": request.candid}, restriction), projection
+        )
         if alert is None:
-            raise NotFound(f"no alert with candid {request.candid} in {request.catalog}")
+            raise NotFound(
+                f"no alert with candid {request.candid} in {request.catalog}"
+                + (" among your streams' programids" if restriction else "")
+            )
         return archive_pb2.DocumentResponse(document_json=to_json(alert))
 
     @grpc_errors
     async def GetObject(
         self, request: archive_pb2.GetObjectRequest, context: grpc.aio.ServicerContext
     ) -> archive_pb2.DocumentResponse:
-        ctx = self._context(context)
+        ctx = self._context()
         collection = await ctx.collection({"catalog": request.catalog}, "GetObject")
+        restriction = ctx.restriction(collection.name, "GetObject")
+        # The object's history mixes every programid: refused where the streams restrict.
+        aux_restriction = ctx.restriction(f"{collection.name}{queries.AUX_SUFFIX}", "GetObject")
         alerts = await collection.find(
-            {"objectId": request.object_id},
+            queries.restrict({"objectId": request.object_id}, restriction),
             {"cutoutScience": 0, "cutoutTemplate": 0, "cutoutDifference": 0},
             sort=[("candidate.jd", 1)],
         ).to_list()
         if not alerts:
-            raise NotFound(f"no object {request.object_id!r} in {request.catalog}")
-        aux = await self.db[f"{request.catalog}_aux"].find_one({"_id": request.object_id})
+            raise NotFound(
+                f"no object {request.object_id!r} in {request.catalog}"
+                + (" among your streams' programids" if restriction else "")
+            )
+        aux = await self.db[f"{collection.name}{queries.AUX_SUFFIX}"].find_one(
+            queries.restrict({"_id": request.object_id}, aux_restriction)
+        )
         document = {"objectId": request.object_id, "alerts": alerts, "aux": aux}
         return archive_pb2.DocumentResponse(document_json=to_json(document))
 
@@ -114,8 +131,6 @@ class ArchiveServicer(archive_pb2_grpc.ArchiveServiceServicer):
         request_iterator: AsyncIterator[archive_pb2.IngestCatalogRequest],
         context: grpc.aio.ServicerContext,
     ) -> archive_pb2.IngestCatalogResponse:
-        if not identity(context, self.settings.jwt_secret).admin:
-            raise Forbidden("IngestCatalog is for admins")
         catalog, ingested = await ingest_catalog(self.db, request_iterator)
         return archive_pb2.IngestCatalogResponse(catalog=catalog, ingested=ingested)
 

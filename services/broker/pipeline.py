@@ -7,7 +7,8 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import bson
@@ -20,6 +21,7 @@ from services.broker.surveys import PreparedAlert, Survey
 from skymesh.archive.v1 import archive_pb2, archive_pb2_grpc
 from skymesh.filters.v1 import filters_pb2, filters_pb2_grpc
 from skymesh.ml.v1 import ml_pb2, ml_pb2_grpc
+from skymesh.portal.v1 import portal_pb2, portal_pb2_grpc
 from skymesh.xmatch.v1 import xmatch_pb2, xmatch_pb2_grpc
 
 log = logging.getLogger(__name__)
@@ -103,6 +105,7 @@ class MeshClients:
     xmatch: xmatch_pb2_grpc.XMatchServiceStub
     ml: ml_pb2_grpc.MLServiceStub
     filters: filters_pb2_grpc.FiltersServiceStub
+    portal: portal_pb2_grpc.PortalServiceStub
 
 
 class BatchProcessor:
@@ -217,6 +220,59 @@ class BatchProcessor:
             lambda: self.clients.filters.Evaluate(request, timeout=CALL_TIMEOUT_S), "filters"
         )
 
+    def passed_alerts(
+        self, alerts: list[PreparedAlert], passes: list[filters_pb2.FilterPass]
+    ) -> list[portal_pb2.PassedAlert]:
+        """What the portal needs of each passing alert: its filters' outcomes, its photometry
+        (the plug-in reads it off the alert and its own history) and its thumbnails."""
+        by_candid = {a.candid: a for a in alerts}
+        passed_at = datetime.now(UTC).isoformat()
+        posts: dict[int, portal_pb2.PassedAlert] = {}
+        survey = self.survey
+        for passed in passes:
+            post = posts.get(passed.candid)
+            if post is None:
+                alert = by_candid[passed.candid]
+                post = posts[passed.candid] = portal_pb2.PassedAlert(
+                    candid=alert.candid,
+                    obj_id=alert.object_id,
+                    ra=alert.ra,
+                    dec=alert.dec,
+                    score=survey.candidate_score(alert.alert),
+                    collection=survey.alerts_collection,
+                    instrument=survey.instrument or "",
+                    photometry=[
+                        portal_pb2.PhotometryPoint(**asdict(point))
+                        for point in survey.photometry(alert.alert, alert.aux)
+                    ],
+                    thumbnails=[
+                        portal_pb2.Thumbnail(type=kind, png=image)
+                        for kind, image in survey.thumbnails(alert.alert).items()
+                    ],
+                    passed_at=passed_at,
+                )
+            post.filters.append(
+                portal_pb2.PassedFilter(
+                    filter_id=passed.filter_id,
+                    annotations_json=passed.annotations_json,
+                    update_annotations=passed.update_annotations,
+                    autosave=passed.autosave,
+                    autosave_json=passed.autosave_json,
+                )
+            )
+        return list(posts.values())
+
+    async def post(self, alerts: list[PreparedAlert], passes: list[filters_pb2.FilterPass]) -> None:
+        """Hands the batch's passes to the portal in one call (idempotent there)."""
+        if not passes:
+            return
+        # Thumbnails are drawn with matplotlib: off the event loop.
+        posts = await asyncio.to_thread(self.passed_alerts, alerts, passes)
+        request = portal_pb2.PostPassesRequest(alerts=posts)
+        await with_backoff(
+            lambda: self.clients.portal.PostPasses(request, timeout=CALL_TIMEOUT_S), "portal"
+        )
+
     async def process(self, records: list[ConsumerRecord]) -> BatchResult:
         result = await self._through_the_mesh(records)
         counters = self.counters
@@ -244,6 +300,7 @@ class BatchProcessor:
             await asyncio.gather(self.score(prepared), self.cross_match(prepared))
             response = await self.archive(prepared)
             evaluation = await self.evaluate(prepared, list(response.aux_bson))
+            await self.post(prepared, list(evaluation.passes))
         except grpc.aio.AioRpcError as exc:
             if exc.code() in RETRYABLE:
                 raise

@@ -14,6 +14,7 @@ from skymesh.broker.v1 import broker_pb2, broker_pb2_grpc
 from skymesh.config import Settings
 from skymesh.filters.v1 import filters_pb2_grpc
 from skymesh.ml.v1 import ml_pb2_grpc
+from skymesh.portal.v1 import portal_pb2_grpc
 from skymesh.runtime.clients import service_channel
 from skymesh.runtime.errors import grpc_errors
 from skymesh.runtime.server import Service
@@ -75,13 +76,14 @@ def build(settings: Settings) -> Service:
     # xmatch is served by the archive process (see skymesh/infra/gateway.py HOSTED_BY).
     channels = {
         name: service_channel(settings, name, caller="broker")
-        for name in ("archive", "ml", "filters")
+        for name in ("archive", "ml", "filters", "portal")
     }
     clients = MeshClients(
         archive=archive_pb2_grpc.ArchiveServiceStub(channels["archive"]),
         xmatch=xmatch_pb2_grpc.XMatchServiceStub(channels["archive"]),
         ml=ml_pb2_grpc.MLServiceStub(channels["ml"]),
         filters=filters_pb2_grpc.FiltersServiceStub(channels["filters"]),
+        portal=portal_pb2_grpc.PortalServiceStub(channels["portal"]),
     )
     consumers = [
         SurveyConsumer(settings, BatchProcessor(survey, clients))

@@ -1,9 +1,9 @@
 """The filters service's gRPC API: Kowalski's filter routes, validation, Evaluate and /test.
 
-Who may call: every RPC needs a token (the server's interceptor), and every RPC needs an
-admin: a user with the admin flag, or a service token (the broker calls Evaluate with one).
-Kowalski's filter handlers are admin-only too; letting a group's own members manage its
-filters waits for the portal's groups.
+Who may call: the shared interceptor enforces what filters.proto declares (Evaluate is the
+broker's). A filter is managed by the admins of its group and by system admins; its members
+may read it. A filter's id is its SkyPortal filter's: the portal says which group owns it and
+which stream (collection + programids) it reads, so those are never taken from the request.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import bson
 import grpc
 from bson.errors import BSONError
 from google.api import httpbody_pb2
+from google.protobuf import json_format
 from pymongo import AsyncMongoClient
 
 from services.filters.archive import ArchiveReader
@@ -33,12 +34,20 @@ from services.filters.validation import (
     check_followup_needs_autosave,
     check_permissions,
 )
-from services.filters.wire import http_reply, optional_value, to_struct, to_value, typed_request
+from services.filters.wire import (
+    http_reply,
+    optional_value,
+    to_struct,
+    to_value,
+    typed_request,
+)
 from skymesh.config import Settings
 from skymesh.filters.v1 import filters_pb2, filters_pb2_grpc
-from skymesh.runtime.auth import identity
-from skymesh.runtime.documents import to_json
-from skymesh.runtime.errors import Forbidden, grpc_errors
+from skymesh.portal.v1 import portal_pb2, portal_pb2_grpc
+from skymesh.runtime.auth import MISSING_ACL, AuthError, caller
+from skymesh.runtime.clients import service_channel
+from skymesh.runtime.documents import from_json, to_json
+from skymesh.runtime.errors import Forbidden, NotFound, grpc_errors
 from skymesh.runtime.server import Service
 
 log = logging.getLogger(__name__)
@@ -89,15 +98,41 @@ class FiltersServicer(filters_pb2_grpc.FiltersServiceServicer):
         store: FilterStore,
         registry: FilterRegistry,
         archive: ArchiveReader,
+        portal: portal_pb2_grpc.PortalServiceStub,
     ) -> None:
         self.settings = settings
         self.store = store
         self.registry = registry
         self.archive = archive
+        self.portal = portal
 
-    def _require_admin(self, context: grpc.aio.ServicerContext) -> None:
-        if not identity(context, self.settings.jwt_secret).admin:
-            raise Forbidden("filters are managed by admins (and the mesh's services) only")
+    async def _link(self, filter_id: int) -> portal_pb2.FilterLink:
+        try:
+            return await self.portal.GetFilterLink(
+                portal_pb2.FilterLinkRequest(filter_id=filter_id), timeout=10
+            )
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() != grpc.StatusCode.NOT_FOUND:
+                raise
+        raise NotFound(
+            f"no filter with id {filter_id}: create it first with POST /api/filters "
+            "{name, group_id, stream_id}, which gives its id"
+        )
+
+    async def _managed(self, filter_id: int) -> portal_pb2.FilterLink:
+        """The filter's link, if the caller manages it (its group's admins, system admins)."""
+        link = await self._link(filter_id)
+        who = caller()
+        if not (who.admin or link.group_id in who.admin_group_ids):
+            raise Forbidden(f"filter {filter_id} is managed by the admins of group {link.group_id}")
+        return link
+
+    async def _readable(self, filter_id: int) -> portal_pb2.FilterLink:
+        link = await self._link(filter_id)
+        who = caller()
+        if not (who.admin or link.group_id in who.group_ids):
+            raise NotFound(f"no filter with id {filter_id}")
+        return link
 
     async def _check_new_version(
         self, request: filters_pb2.CreateFilterRequest
@@ -105,8 +140,25 @@ class FiltersServicer(filters_pb2_grpc.FiltersServiceServicer):
         """The filter's stored fields, its checked parts and the dry run's message."""
         if request.filter_id < 1:
             raise ValueError("filter_id must be a positive integer")
-        if request.group_id < 1:
-            raise ValueError("group_id must be a positive integer")
+        link = await self._managed(request.filter_id)
+        if request.group_id and request.group_id != link.group_id:
+            raise ValueError(
+                f"Filter id {request.filter_id} belongs to group_id {link.group_id}, "
+                f"not {request.group_id}"
+            )
+        if request.catalog and request.catalog != link.collection:
+            raise ValueError(
+                f"Filter id {request.filter_id} reads {link.collection} (its stream "
+                f"{link.stream_name!r}), not {request.catalog}"
+            )
+        if request.permissions and sorted(set(request.permissions)) != sorted(link.selector):
+            raise ValueError(
+                f"Filter id {request.filter_id}'s permissions are its stream's programids "
+                f"{sorted(link.selector)} ({link.stream_name!r}), not {list(request.permissions)}"
+            )
+        request.group_id = link.group_id
+        request.catalog = link.collection
+        request.permissions[:] = sorted(link.selector)
         existing = await self.store.get(request.filter_id)
         if existing is not None:
             if existing["group_id"] != request.group_id:
@@ -147,7 +199,6 @@ class FiltersServicer(filters_pb2_grpc.FiltersServiceServicer):
         """A new filter, or a new version of one (which becomes the active one). A new
         version changes nothing else: autosave, auto_followup and update_annotations are
         edited with UpdateFilter, as in Kowalski."""
-        self._require_admin(context)
         spec, parts, message = await self._check_new_version(request)
         assert parts.pipeline is not None
         version = new_version(parts.pipeline.text)
@@ -159,8 +210,28 @@ class FiltersServicer(filters_pb2_grpc.FiltersServiceServicer):
     async def CreateFilterHttp(
         self, request: httpbody_pb2.HttpBody, context: grpc.aio.ServicerContext
     ) -> httpbody_pb2.HttpBody:
+        body = from_json(request.data, "request body")
+        if isinstance(body, dict) and "pipeline" not in body and "name" in body:
+            return await self._create_portal_filter(body)
         typed = typed_request(request.data, filters_pb2.CreateFilterRequest())
         return http_reply(await self.CreateFilter(typed, context))
+
+    async def _create_portal_filter(self, body: dict[str, Any]) -> httpbody_pb2.HttpBody:
+        """SkyPortal's POST /api/filters: the filter's name, group and stream."""
+        who = caller()
+        if not who.has("Upload data"):
+            raise AuthError(f"{MISSING_ACL}: this needs the ACL 'Upload data'")
+        request = portal_pb2.CreatePortalFilterRequest(acting_user_id=who.user_id)
+        try:
+            json_format.ParseDict(
+                {k: body[k] for k in ("name", "group_id", "stream_id", "altdata") if k in body},
+                request,
+            )
+        except json_format.ParseError as exc:
+            raise ValueError(f"invalid filter: {exc}") from None
+        link = await self.portal.CreatePortalFilter(request, timeout=10)
+        reply = {"status": "success", "data": {"id": link.filter_id}}
+        return httpbody_pb2.HttpBody(content_type="application/json", data=to_json(reply).encode())
 
     @grpc_errors
     async def UpdateFilterHttp(
@@ -173,7 +244,6 @@ class FiltersServicer(filters_pb2_grpc.FiltersServiceServicer):
     async def ValidateFilter(
         self, request: filters_pb2.CreateFilterRequest, context: grpc.aio.ServicerContext
     ) -> filters_pb2.FilterEnvelope:
-        self._require_admin(context)
         _, _, message = await self._check_new_version(request)
         return envelope(message)
 
@@ -181,7 +251,7 @@ class FiltersServicer(filters_pb2_grpc.FiltersServiceServicer):
     async def UpdateFilter(
         self, request: filters_pb2.UpdateFilterRequest, context: grpc.aio.ServicerContext
     ) -> filters_pb2.FilterEnvelope:
-        self._require_admin(context)
+        await self._managed(request.filter_id)
         current = await self.store.require(request.filter_id)
         changes: dict[str, Any] = {}
         if request.HasField("active"):
@@ -229,24 +299,35 @@ class FiltersServicer(filters_pb2_grpc.FiltersServiceServicer):
     async def GetFilter(
         self, request: filters_pb2.GetFilterRequest, context: grpc.aio.ServicerContext
     ) -> filters_pb2.FilterEnvelope:
-        self._require_admin(context)
-        document = await self.store.require(request.filter_id)
-        return envelope(f"Retrieved filter id {request.filter_id}", public(document))
+        link = await self._readable(request.filter_id)
+        document = await self.store.get(request.filter_id)
+        # Kowalski's document (when it has versions) with SkyPortal's name, group and stream.
+        found = {
+            **(public(document) if document else {}),
+            "id": link.filter_id,
+            "name": link.name,
+            "group_id": link.group_id,
+            "stream_id": link.stream_id,
+        }
+        return envelope(f"Retrieved filter id {request.filter_id}", found)
 
     @grpc_errors
     async def DeleteFilter(
         self, request: filters_pb2.DeleteFilterRequest, context: grpc.aio.ServicerContext
     ) -> filters_pb2.FilterEnvelope:
-        self._require_admin(context)
-        await self.store.delete(request.filter_id)
+        await self._managed(request.filter_id)
+        if await self.store.get(request.filter_id) is not None:
+            await self.store.delete(request.filter_id)
         self.registry.remove(request.filter_id)
+        await self.portal.DeletePortalFilter(
+            portal_pb2.FilterLinkRequest(filter_id=request.filter_id), timeout=10
+        )
         return envelope(f"Removed filter id {request.filter_id}")
 
     @grpc_errors
     async def ListFilters(
         self, request: filters_pb2.ListFiltersRequest, context: grpc.aio.ServicerContext
     ) -> filters_pb2.ListFiltersResponse:
-        self._require_admin(context)
         documents = await self.store.list(request.group_id, request.active_only)
         return filters_pb2.ListFiltersResponse(
             filters=[to_struct(public(document)) for document in documents]
@@ -256,7 +337,7 @@ class FiltersServicer(filters_pb2_grpc.FiltersServiceServicer):
     async def TestFilter(
         self, request: filters_pb2.TestFilterRequest, context: grpc.aio.ServicerContext
     ) -> httpbody_pb2.HttpBody:
-        self._require_admin(context)
+        await self._readable(request.filter_id)
         selection = parse_selection(
             list(request.object_ids),
             optional_value(request, "start_date"),
@@ -292,7 +373,6 @@ class FiltersServicer(filters_pb2_grpc.FiltersServiceServicer):
     async def Evaluate(
         self, request: filters_pb2.EvaluateRequest, context: grpc.aio.ServicerContext
     ) -> filters_pb2.EvaluateResponse:
-        self._require_admin(context)
         stream = stream_of(request.catalog)
         alerts = [_decode(raw, "alerts_bson", i) for i, raw in enumerate(request.alerts_bson)]
         aux = {}
@@ -330,7 +410,9 @@ def build(settings: Settings) -> Service:
     store = FilterStore(client[settings.db_name])
     registry = FilterRegistry(store)
     archive = ArchiveReader(settings)
-    servicer = FiltersServicer(settings, store, registry, archive)
+    portal_channel = service_channel(settings, "portal", caller="filters")
+    portal = portal_pb2_grpc.PortalServiceStub(portal_channel)
+    servicer = FiltersServicer(settings, store, registry, archive, portal)
 
     async def start() -> None:
         await store.ensure_indexes()
@@ -338,6 +420,7 @@ def build(settings: Settings) -> Service:
 
     async def stop() -> None:
         await archive.close()
+        await portal_channel.close()
         await client.close()
 
     return Service(

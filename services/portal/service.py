@@ -1,88 +1,554 @@
-"""The portal's gRPC API. This slice serves login, ping and user management."""
+"""The portal's gRPC API: identity, groups, streams, filters, and the candidates the broker
+posts, on PostgreSQL. Who may call each RPC is declared in portal.proto and enforced by the
+shared interceptor; handlers check only what depends on the data (group admin, visibility).
+"""
 
 from __future__ import annotations
 
-import grpc
-from google.protobuf import struct_pb2
-from pymongo import AsyncMongoClient
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
-from services.portal.users import UserStore
+import grpc
+from google.api import httpbody_pb2
+from google.protobuf import json_format
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.portal import filters, groups, identity, objects, passes, tokens, users
+from services.portal.db.models import User
+from services.portal.db.session import engine, migrate, sessions
+from services.portal.replies import png, success
 from skymesh.config import Settings
 from skymesh.portal.v1 import portal_pb2, portal_pb2_grpc
-from skymesh.runtime.auth import AuthError, identity, issue_token
-from skymesh.runtime.errors import Forbidden, grpc_errors
+from skymesh.runtime.auth import AuthError, Identity, caller, issue_token
+from skymesh.runtime.clients import identity_to_proto
+from skymesh.runtime.errors import NotFound, grpc_errors
 from skymesh.runtime.server import Service
 
 SERVICE = portal_pb2.DESCRIPTOR.services_by_name["PortalService"].full_name
+Body = httpbody_pb2.HttpBody
 
 
-def envelope(message: str, data: struct_pb2.Value | None = None) -> portal_pb2.Envelope:
-    return portal_pb2.Envelope(status="success", message=message, data=data)
+def envelope(message: str) -> portal_pb2.Envelope:
+    return portal_pb2.Envelope(status="success", message=message)
+
+
+def struct(message: Any, name: str) -> dict[str, Any] | None:
+    """A Struct field as a dict, or None when the request left it out."""
+    if not message.HasField(name):
+        return None
+    return json_format.MessageToDict(getattr(message, name))
+
+
+def optional(message: Any, name: str) -> Any:
+    return getattr(message, name) if message.HasField(name) else None
 
 
 class PortalServicer(portal_pb2_grpc.PortalServiceServicer):
-    def __init__(self, settings: Settings, client: AsyncMongoClient) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.users = UserStore(client[settings.db_name])
+        self.engine = engine(settings.postgres_dsn)
+        self.sessions = sessions(self.engine)
+        self.broker_user_id = 0
 
-    def _require_admin(self, context: grpc.aio.ServicerContext) -> None:
-        if not identity(context, self.settings.jwt_secret).admin:
-            raise Forbidden("only admins manage users")
+    @asynccontextmanager
+    async def tx(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def start(self) -> None:
+        await migrate(self.settings.postgres_dsn)
+        async with self.tx() as session:
+            await identity.ensure_reference_data(session)
+            await users.ensure_user(
+                session, self.settings.admin_user, self.settings.admin_password, "Super admin"
+            )
+            bot = await users.ensure_user(session, users.BROKER_USER, "", "Super admin", True)
+            self.broker_user_id = bot.id
+
+    async def resolve(self, authorization: str) -> Identity:
+        return await identity.resolve(self.sessions, self.settings.jwt_secret, authorization)
+
+    # ---- identity -------------------------------------------------------------------
 
     @grpc_errors
-    async def Auth(
-        self, request: portal_pb2.AuthRequest, context: grpc.aio.ServicerContext
-    ) -> portal_pb2.AuthResponse:
+    async def Auth(self, request, context):  # type: ignore[no-untyped-def]
         if not request.username or not request.password:
             raise ValueError("username and password are required")
-        user = await self.users.authenticate(request.username, request.password)
+        async with self.tx() as session:
+            user = await users.authenticate(session, request.username, request.password)
         if user is None:
             raise AuthError("Unauthorized: wrong username or password")
-        token = issue_token(self.settings.jwt_secret, user["_id"], admin=bool(user.get("admin")))
+        token = issue_token(self.settings.jwt_secret, user.username)
         return portal_pb2.AuthResponse(status="success", token=token)
 
     @grpc_errors
-    async def Ping(
-        self, request: portal_pb2.PingRequest, context: grpc.aio.ServicerContext
-    ) -> portal_pb2.Envelope:
+    async def Ping(self, request, context):  # type: ignore[no-untyped-def]
         return envelope("greetings from skymesh!")
 
     @grpc_errors
-    async def CreateUser(
-        self, request: portal_pb2.CreateUserRequest, context: grpc.aio.ServicerContext
-    ) -> portal_pb2.Envelope:
-        self._require_admin(context)
-        await self.users.create(request.username, request.password, request.email, request.admin)
-        return envelope(f"added user {request.username}")
+    async def Authorize(self, request, context):  # type: ignore[no-untyped-def]
+        return identity_to_proto(await self.resolve(request.authorization))
 
     @grpc_errors
-    async def UpdateUser(
-        self, request: portal_pb2.UpdateUserRequest, context: grpc.aio.ServicerContext
-    ) -> portal_pb2.Envelope:
-        self._require_admin(context)
-        await self.users.update(request.username, request.password, request.email)
+    async def GetProfile(self, request, context):  # type: ignore[no-untyped-def]
+        who = caller()
+        async with self.tx() as session:
+            user = await session.get(User, who.user_id)
+            if user is None:
+                raise NotFound("the mesh's services have no profile")
+            return success(
+                {
+                    "id": user.id,
+                    "username": user.username,
+                    "email": user.email,
+                    "is_bot": user.is_bot,
+                    "acls": sorted(who.acls),
+                    "permissions": sorted(await identity.user_acls_of(session, user.id)),
+                    "roles": [
+                        r["id"]
+                        for r in await tokens.roles(session)
+                        if r["id"] in await self._roles(session, user.id)
+                    ],
+                    "groups": sorted(who.group_ids),
+                    "streams": {k: sorted(v) for k, v in who.streams.items()},
+                    "preferences": user.preferences,
+                    "created_at": user.created_at,
+                }
+            )
+
+    async def _roles(self, session: AsyncSession, user_id: int) -> set[str]:
+        from sqlalchemy import select
+
+        from services.portal.db.models import user_roles
+
+        return set(
+            await session.scalars(
+                select(user_roles.c.role_id).where(user_roles.c.user_id == user_id)
+            )
+        )
+
+    # ---- users --------------------------------------------------------------------------
+
+    @grpc_errors
+    async def CreateUser(self, request, context):  # type: ignore[no-untyped-def]
+        users.check_new_password(request.password)
+        role = request.role or ("Super admin" if request.admin else "Full user")
+        async with self.tx() as session:
+            user = await users.create_user(
+                session, request.username, request.password, request.email, role
+            )
+            return portal_pb2.Envelope(
+                status="success",
+                message=f"added user {request.username}",
+                data=json_format.ParseDict({"id": user.id}, portal_pb2.Envelope().data),
+            )
+
+    @grpc_errors
+    async def UpdateUser(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            await users.update_user(session, request.username, request.password, request.email)
         return envelope(f"updated user {request.username}")
 
     @grpc_errors
-    async def DeleteUser(
-        self, request: portal_pb2.DeleteUserRequest, context: grpc.aio.ServicerContext
-    ) -> portal_pb2.Envelope:
-        self._require_admin(context)
-        if request.username == self.settings.admin_user:
-            raise ValueError("the configured admin cannot be deleted")
-        await self.users.delete(request.username)
+    async def DeleteUser(self, request, context):  # type: ignore[no-untyped-def]
+        if request.username in (self.settings.admin_user, users.BROKER_USER):
+            raise ValueError(f"{request.username!r} is the mesh's own account; it stays")
+        async with self.tx() as session:
+            await users.delete_user(session, request.username)
         return envelope(f"removed user {request.username}")
+
+    # ---- roles, ACLs, tokens ---------------------------------------------------------
+
+    @grpc_errors
+    async def ListACLs(self, request, context):  # type: ignore[no-untyped-def]
+        return success(list(identity.ALL_ACLS))
+
+    @grpc_errors
+    async def ListRoles(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            return success(await tokens.roles(session))
+
+    @grpc_errors
+    async def GrantACLs(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            await tokens.grant(session, caller(), request.user_id, list(request.aclIds), [])
+        return success()
+
+    @grpc_errors
+    async def GrantRoles(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            await tokens.grant(session, caller(), request.user_id, [], list(request.roleIds))
+        return success()
+
+    @grpc_errors
+    async def CreateToken(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            token_id = await tokens.create_token(
+                session, caller(), request.name, list(request.acls), request.user_id
+            )
+        return success({"token_id": token_id})
+
+    @grpc_errors
+    async def ListTokens(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            return success(await tokens.list_tokens(session, caller()))
+
+    @grpc_errors
+    async def GetToken(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            return success(await tokens.get_token(session, caller(), request.token_id))
+
+    @grpc_errors
+    async def RenameToken(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            await tokens.rename_token(session, caller(), request.token_id, request.name)
+        return success()
+
+    @grpc_errors
+    async def DeleteToken(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            await tokens.delete_token(session, caller(), request.token_id)
+        return success()
+
+    # ---- groups --------------------------------------------------------------------------
+
+    @grpc_errors
+    async def CreateGroup(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            group_id = await groups.create_group(
+                session,
+                caller(),
+                request.name,
+                request.nickname,
+                request.description,
+                request.private,
+                list(request.group_admins),
+            )
+        return success({"id": group_id})
+
+    @grpc_errors
+    async def ListGroups(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            return success(await groups.list_groups(session, caller()))
+
+    @grpc_errors
+    async def GetGroup(self, request, context):  # type: ignore[no-untyped-def]
+        include = request.includeGroupUsers.strip().lower() not in ("false", "f", "no", "0")
+        async with self.tx() as session:
+            return success(await groups.group_detail(session, caller(), request.group_id, include))
+
+    @grpc_errors
+    async def UpdateGroup(self, request, context):  # type: ignore[no-untyped-def]
+        changes = {
+            key: getattr(request, key)
+            for key in ("name", "nickname", "description")
+            if request.HasField(key)
+        }
+        if not changes:
+            raise ValueError("nothing to update: give name, nickname or description")
+        async with self.tx() as session:
+            await groups.update_group(session, caller(), request.group_id, changes)
+        return success()
+
+    @grpc_errors
+    async def DeleteGroup(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            await groups.delete_group(session, caller(), request.group_id)
+        return success()
+
+    @grpc_errors
+    async def AddGroupUser(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            added = await groups.add_member(
+                session,
+                caller(),
+                request.group_id,
+                request.userID,
+                bool(optional(request, "admin")),
+                optional(request, "canSave") is not False,
+            )
+        return success(added)
+
+    @grpc_errors
+    async def UpdateGroupUser(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            await groups.update_member(
+                session,
+                caller(),
+                request.group_id,
+                request.userID,
+                optional(request, "admin"),
+                optional(request, "canSave"),
+            )
+        return success()
+
+    @grpc_errors
+    async def RemoveGroupUser(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            await groups.remove_member(session, caller(), request.group_id, request.user_id)
+        return success()
+
+    @grpc_errors
+    async def AddGroupStream(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            await groups.add_stream(session, caller(), request.group_id, request.stream_id)
+        return success({"group_id": request.group_id, "stream_id": request.stream_id})
+
+    @grpc_errors
+    async def RemoveGroupStream(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            await groups.remove_stream(session, caller(), request.group_id, request.stream_id)
+        return success()
+
+    @grpc_errors
+    async def RequestAdmission(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            request_id = await groups.request_admission(session, caller(), request.groupID)
+        return success({"id": request_id})
+
+    @grpc_errors
+    async def ListAdmissionRequests(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            return success(await groups.list_admission_requests(session, caller(), request.groupID))
+
+    @grpc_errors
+    async def AnswerAdmission(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            await groups.answer_admission(session, caller(), request.request_id, request.status)
+        return success()
+
+    # ---- streams ------------------------------------------------------------------------
+
+    @grpc_errors
+    async def CreateStream(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            stream_id = await groups.create_stream(
+                session,
+                request.name,
+                struct(request, "altdata") or {},
+                bool(optional(request, "auto_join")),
+            )
+        return success({"id": stream_id})
+
+    @grpc_errors
+    async def ListStreams(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            return success(await groups.list_streams(session, caller()))
+
+    @grpc_errors
+    async def GetStream(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            stream = await groups.readable_stream(session, caller(), request.stream_id)
+            return success(groups.stream_json(stream))
+
+    @grpc_errors
+    async def UpdateStream(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            await groups.update_stream(
+                session,
+                request.stream_id,
+                optional(request, "name"),
+                struct(request, "altdata"),
+                optional(request, "auto_join"),
+            )
+        return success()
+
+    @grpc_errors
+    async def DeleteStream(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            await groups.delete_stream(session, request.stream_id)
+        return success()
+
+    @grpc_errors
+    async def AddStreamUser(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            await groups.add_stream_user(session, caller(), request.stream_id, request.user_id)
+        return success({"stream_id": request.stream_id, "user_id": request.user_id})
+
+    @grpc_errors
+    async def RemoveStreamUser(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            await groups.remove_stream_user(session, request.stream_id, request.user_id)
+        return success()
+
+    # ---- filters --------------------------------------------------------------------------
+
+    @grpc_errors
+    async def ListPortalFilters(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            return success(await filters.readable(session, caller()))
+
+    @grpc_errors
+    async def UpdatePortalFilter(self, request, context):  # type: ignore[no-untyped-def]
+        if request.group_id or request.stream_id:
+            raise ValueError("Cannot update group_id or stream_id.")
+        async with self.tx() as session:
+            await filters.update(
+                session,
+                caller(),
+                request.filter_id,
+                optional(request, "name"),
+                struct(request, "altdata"),
+            )
+        return success()
+
+    @grpc_errors
+    async def CreatePortalFilter(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            actor = await session.get(User, request.acting_user_id)
+            if actor is None:
+                raise ValueError(f"no user with id {request.acting_user_id}")
+            who = await identity.identity_of(
+                session, actor, await identity.user_acls_of(session, actor.id)
+            )
+            filter_id = await filters.create(
+                session,
+                who,
+                request.name,
+                request.group_id,
+                request.stream_id,
+                struct(request, "altdata"),
+            )
+            return await filters.link(session, filter_id)
+
+    @grpc_errors
+    async def DeletePortalFilter(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            return await filters.delete(session, request.filter_id)
+
+    @grpc_errors
+    async def GetFilterLink(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            return await filters.link(session, request.filter_id)
+
+    @grpc_errors
+    async def ListInstruments(self, request, context):  # type: ignore[no-untyped-def]
+        from sqlalchemy import select
+
+        from services.portal.db.models import Instrument
+
+        async with self.tx() as session:
+            query = select(Instrument).order_by(Instrument.id)
+            if request.name:
+                query = query.where(Instrument.name == request.name)
+            rows = await session.scalars(query)
+            return success([{"id": i.id, "name": i.name, "filters": i.filters} for i in rows])
+
+    # ---- candidates and sources ------------------------------------------------------------
+
+    @grpc_errors
+    async def PostPasses(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            posted = await passes.post_passes(session, list(request.alerts), self.broker_user_id)
+        return posted.reply()
+
+    @grpc_errors
+    async def HeadCandidate(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            if not await objects.is_candidate(session, caller(), request.obj_id):
+                raise NotFound(f"no candidate {request.obj_id}")
+        return success()
+
+    @grpc_errors
+    async def HeadSource(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            if not await objects.is_source(session, caller(), request.obj_id):
+                raise NotFound(f"no source {request.obj_id}")
+        return success()
+
+    async def _obj_detail(
+        self, session: AsyncSession, who: Identity, obj_id: str, request: Any
+    ) -> dict[str, Any] | None:
+        obj = await objects.visible_obj(session, who, obj_id)
+        if obj is None:
+            return None
+        detail = objects.obj_json(obj)
+        detail["annotations"] = await objects.annotations(session, who, obj_id)
+        detail["is_source"] = await objects.is_source(session, who, obj_id)
+        detail["saved_groups"] = await objects.source_groups(session, who, obj_id)
+        detail["classifications"] = []
+        detail["thumbnails"] = await objects.thumbnails(session, obj_id)
+        if objects.flag(request.includePhotometry):
+            detail["photometry"] = await objects.photometry(session, who, obj_id, "both", "ab")
+        if objects.flag(request.includeComments):
+            detail["comments"] = await objects.comments(session, who, obj_id)
+        return detail
+
+    @grpc_errors
+    async def GetCandidate(self, request, context):  # type: ignore[no-untyped-def]
+        who = caller()
+        async with self.tx() as session:
+            if not await objects.is_candidate(session, who, request.obj_id):
+                raise ValueError("Invalid ID")
+            detail = await self._obj_detail(session, who, request.obj_id, request)
+            assert detail is not None
+            alerts = await objects.passing_alerts(session, who, request.obj_id)
+            detail["last_detected_at"] = max((a["passed_at"] for a in alerts), default=None)
+            if objects.flag(request.includeAlerts):
+                detail["passing_alerts"] = alerts
+            return success(detail)
+
+    @grpc_errors
+    async def GetSource(self, request, context):  # type: ignore[no-untyped-def]
+        who = caller()
+        async with self.tx() as session:
+            detail = await self._obj_detail(session, who, request.obj_id, request)
+            if detail is None:
+                raise NotFound(f"Source {request.obj_id} not found")
+            detail["groups"] = detail.pop("saved_groups")
+            detail["followup_requests"] = []
+            if not objects.flag(request.includeThumbnails):
+                detail.pop("thumbnails")
+            return success(detail)
+
+    async def _readable(self, session: AsyncSession, who: Identity, obj_id: str) -> None:
+        if await objects.visible_obj(session, who, obj_id) is None:
+            raise NotFound(f"Source {obj_id} not found")
+
+    @grpc_errors
+    async def GetSourceGroups(self, request, context):  # type: ignore[no-untyped-def]
+        who = caller()
+        async with self.tx() as session:
+            await self._readable(session, who, request.obj_id)
+            return success(await objects.source_groups(session, who, request.obj_id))
+
+    @grpc_errors
+    async def ListAnnotations(self, request, context):  # type: ignore[no-untyped-def]
+        who = caller()
+        async with self.tx() as session:
+            await self._readable(session, who, request.obj_id)
+            return success(await objects.annotations(session, who, request.obj_id))
+
+    @grpc_errors
+    async def ListComments(self, request, context):  # type: ignore[no-untyped-def]
+        who = caller()
+        async with self.tx() as session:
+            await self._readable(session, who, request.obj_id)
+            return success(await objects.comments(session, who, request.obj_id))
+
+    @grpc_errors
+    async def GetPhotometry(self, request, context):  # type: ignore[no-untyped-def]
+        who = caller()
+        async with self.tx() as session:
+            await self._readable(session, who, request.obj_id)
+            return success(
+                await objects.photometry(
+                    session, who, request.obj_id, request.format, request.magsys
+                )
+            )
+
+    @grpc_errors
+    async def GetThumbnailImage(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            return png(await objects.thumbnail_png(session, caller(), request.thumbnail_id))
 
 
 def build(settings: Settings) -> Service:
-    client: AsyncMongoClient = AsyncMongoClient(settings.mongo_uri, tz_aware=True)
-    servicer = PortalServicer(settings, client)
-
-    async def start() -> None:
-        await servicer.users.ensure_admin(settings.admin_user, settings.admin_password)
+    servicer = PortalServicer(settings)
 
     async def close() -> None:
-        await client.close()
+        await servicer.engine.dispose()
 
     return Service(
         name="portal",
@@ -90,7 +556,10 @@ def build(settings: Settings) -> Service:
         register=lambda server: portal_pb2_grpc.add_PortalServiceServicer_to_server(
             servicer, server
         ),
-        public_methods=frozenset({f"/{SERVICE}/Auth"}),
-        on_start=start,
+        resolver=servicer.resolve,
+        on_start=servicer.start,
         on_stop=close,
     )
+
+
+__all__ = ["PortalServicer", "build", "grpc"]

@@ -12,13 +12,13 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from skymesh.config import REPO_ROOT, Settings
-from skymesh.infra import database, gateway, kafka, triton
+from skymesh.infra import database, gateway, kafka, postgres, triton
 from skymesh.infra.process import Managed, Supervisor
 
 # Services that have an implementation to run, in start order (each waits for the ones
 # before it to be healthy; the broker last, as it pulls work into the others).
 SERVICES = ("archive", "portal", "ml", "filters", "broker")
-INFRASTRUCTURE = ("database", "kafka", "triton")
+INFRASTRUCTURE = ("database", "postgres", "kafka", "triton")
 
 
 def with_secret(settings: Settings) -> Settings:
@@ -61,6 +61,7 @@ def components(settings: Settings, in_memory_db: bool = False) -> dict[str, Call
     """Name -> factory of its process spec, in start order."""
     specs: dict[str, Callable[[], Managed]] = {
         "database": lambda: database.managed(settings, in_memory=in_memory_db),
+        "postgres": lambda: postgres.managed(settings),
         "kafka": lambda: kafka.managed(settings),
         "triton": lambda: triton.managed(settings),
     }

@@ -13,7 +13,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from skymesh.config import HOST, Settings
-from skymesh.runtime.auth import AuthInterceptor
+from skymesh.runtime.auth import AuthInterceptor, CachedResolver, Resolver, access_rules
 from skymesh.runtime.logs import setup_logging
 from skymesh.runtime.tracing import setup_tracing, shutdown_tracing
 
@@ -30,8 +30,9 @@ class Service:
     # Full service names (package.Service) registered below, for health and reflection.
     service_names: Sequence[str]
     register: Callable[[grpc.aio.Server], None]
-    # Methods reachable without a token, e.g. "/skymesh.portal.v1.PortalService/Auth".
-    public_methods: frozenset[str] = frozenset()
+    # Who a credential is: the portal resolves from its database; None (every other service)
+    # asks the portal's Authorize RPC.
+    resolver: Resolver | None = None
     on_start: Callable[[], Awaitable[None]] | None = None
     on_stop: Callable[[], Awaitable[None]] | None = None
     # Long-running work beside the server (the broker's consume loop).
@@ -51,10 +52,14 @@ async def serve(service: Service, settings: Settings, port: int) -> None:
             "SKYMESH_JWT_SECRET must be set to at least 32 characters "
             "(`skymesh up` generates one in the run folder)"
         )
-    server = grpc.aio.server(
-        interceptors=[AuthInterceptor(settings.jwt_secret, service.public_methods)],
-        options=server_options(),
+    from skymesh.runtime.clients import PortalResolver  # clients import this module
+
+    # The portal reads its own database on every call; the others cache its answers briefly.
+    resolver = service.resolver or CachedResolver(PortalResolver(settings, caller=service.name))
+    interceptor = AuthInterceptor(
+        settings.jwt_secret, access_rules(service.service_names), resolver
     )
+    server = grpc.aio.server(interceptors=[interceptor], options=server_options())
     service.register(server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

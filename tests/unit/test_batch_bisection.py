@@ -66,7 +66,7 @@ async def test_one_poison_alert_is_dead_lettered_and_the_rest_archived() -> None
     poison = candids[5]
     archive = Archive(poison)
     processor = BatchProcessor(
-        survey, MeshClients(archive=archive, xmatch=Empty(), ml=None, filters=Empty())
+        survey, MeshClients(archive=archive, xmatch=Empty(), ml=None, filters=Empty(), portal=None)
     )
     result = await processor.process(records)
     assert sorted(archive.archived) == sorted(c for c in candids if c != poison)

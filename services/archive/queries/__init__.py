@@ -8,7 +8,7 @@ from typing import Any
 from pymongo.errors import OperationFailure
 
 from services.archive.queries.aggregate import aggregate
-from services.archive.queries.base import QueryContext, QueryError
+from services.archive.queries.base import AUX_SUFFIX, QueryContext, QueryError, restrict
 from services.archive.queries.cone_search import cone_search
 from services.archive.queries.count import count_documents, estimated_document_count
 from services.archive.queries.find import find, find_one
@@ -54,4 +54,4 @@ async def execute(ctx: QueryContext, request: Any) -> Any:
         raise QueryError(f"{query_type}: {message}") from exc
 
 
-__all__ = ["HANDLERS", "QueryContext", "QueryError", "execute"]
+__all__ = ["AUX_SUFFIX", "HANDLERS", "QueryContext", "QueryError", "execute", "restrict"]

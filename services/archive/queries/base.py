@@ -1,4 +1,12 @@
-"""What every query type shares: its context, its errors, argument checks."""
+"""What every query type shares: its context, its errors, argument checks.
+
+Stream-scoped reading: a caller who is not a System admin reads, of an alert collection that
+some stream governs, only the alerts whose programid is among their streams'
+(``Identity.programids``). Every query type that reads documents asks
+:meth:`QueryContext.restriction` for the extra filter and adds it with :func:`restrict` (or
+as a first ``$match``); the collection's ``_aux`` companion, whose per-object history mixes
+every programid, is refused to such a caller.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +25,12 @@ PROTECTED = frozenset({"users", "filters", "queries", "catalog_metadata"})
 # Never catalogs: the database's own, and catalogs still being ingested.
 HIDDEN_PREFIXES = ("system.", "_ingest.")
 DEFAULT_MAX_TIME_MS = 300_000
+# The alerts' programid, for every survey: Kowalski's upstream stores it (and its filters'
+# programid stage matches it) at ``candidate.programid`` for ZTF and WINTER alike.
+PROGRAMID_FIELD = "candidate.programid"
+# ``<alert collection>_aux``: each object's history (prv_candidates, fp_hists) of every
+# programid.
+AUX_SUFFIX = "_aux"
 
 
 class QueryError(ValueError):
@@ -47,6 +61,71 @@ class QueryContext:
                 "see info/catalog_names for the catalogs"
             )
         return self.db[catalog]
+
+    def restriction(self, catalog: str, query_type: str) -> dict[str, Any] | None:
+        """The filter that limits ``catalog`` to what the caller's streams may read (to add
+        to the caller's own filter with :func:`restrict`, or as a first ``$match``); None
+        when the caller may read all of it. Refuses what the caller may not read at all."""
+        if reason := self.unreadable(catalog):
+            raise QueryError(f"{query_type}: catalog {catalog!r} is refused: {reason}")
+        programids = self.caller.programids(catalog)
+        if programids is None:
+            return None
+        return {PROGRAMID_FIELD: {"$in": sorted(programids)}}
+
+    def unreadable(self, catalog: str) -> str | None:
+        """Why the caller may not read ``catalog`` at all, if so: the ``_aux`` history of an
+        alert collection that the caller's streams restrict."""
+        alerts = aux_of(catalog)
+        if alerts is None:
+            return None
+        programids = self.caller.programids(alerts)
+        if programids is None:
+            return None
+        return (
+            f"it holds the per-object history of {alerts!r}, which mixes programids that your "
+            f"streams do not cover (they read programids {sorted(programids)} of {alerts!r}); "
+            f"query {alerts!r} for your streams' alerts, or ask a System admin for access to "
+            "every programid"
+        )
+
+    def join_refusal(self, catalog: str) -> str | None:
+        """Why the caller may not read ``catalog`` through a join (``$lookup``), if so: a
+        join cannot be limited to the caller's programids, so any collection that restricts
+        the caller is refused there, by name."""
+        if reason := self.unreadable(catalog):
+            return reason
+        programids = self.caller.programids(catalog)
+        if programids is None:
+            return None
+        return (
+            f"your streams read only programids {sorted(programids)} of {catalog!r}, and a "
+            f"join cannot be limited to them; query {catalog!r} directly instead"
+        )
+
+
+def aux_of(catalog: str) -> str | None:
+    """The alert collection whose history ``catalog`` holds, if it is an ``_aux`` one."""
+    if catalog.endswith(AUX_SUFFIX) and len(catalog) > len(AUX_SUFFIX):
+        return catalog[: -len(AUX_SUFFIX)]
+    return None
+
+
+def restrict(
+    user_filter: Mapping[str, Any], restriction: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """One filter that requires both the caller's filter and the restriction. The
+    restriction's keys are top-level keys (the database serves those from an index, see
+    sky_search.with_filter); where the caller's filter has the same key, the caller's whole
+    filter goes into an ``$and`` beside them, so it can never replace the restriction."""
+    merged = dict(user_filter)
+    if not restriction:
+        return merged
+    clashes = [key for key in restriction if key in merged]
+    if clashes:
+        merged = {"$and": [merged]}
+    merged.update(restriction)
+    return merged
 
 
 def mapping(query: dict[str, Any], key: str, query_type: str) -> dict[str, Any]:

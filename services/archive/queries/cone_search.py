@@ -5,7 +5,8 @@ cone_search_unit, radec}``, ``query.catalogs {name: {filter, projection}}``, kwa
 ``filter_first, skip, limit, sort, hint`` -> ``{catalog: {object_name: [documents]}}``.
 Positions are found through ``coordinates.healpix`` (see services/archive/sky_search.py), not
 ``$geoWithin``. Without ``sort``, each object's documents come nearest first; ``skip`` and
-``limit`` apply per object, as in Kowalski, where each object is its own find.
+``limit`` apply per object, as in Kowalski, where each object is its own find. Each catalog's
+filter also holds the caller's stream restriction on it, if any (see base.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from services.archive.queries.base import (
     QueryError,
     max_time_ms,
     non_negative_int,
+    restrict,
     sort_spec,
 )
 from skymesh import sky
@@ -76,9 +78,10 @@ async def positional_query(
         if not isinstance(spec, Mapping):
             raise QueryError(f"{query_type}: query.catalogs.{catalog} must be a JSON object")
         collection = await ctx.collection({"catalog": catalog}, query_type)
+        restriction = ctx.restriction(catalog, query_type)
         projection = _document(spec, "projection", query_type, catalog)
         options = sky_search.FindOptions(
-            filter=_document(spec, "filter", query_type, catalog),
+            filter=restrict(_document(spec, "filter", query_type, catalog), restriction),
             # A sorted answer is fetched again below, sorted by the database.
             projection={"_id": 1} if sort else projection,
             filter_first=filter_first,

@@ -9,14 +9,16 @@ from services.archive.queries.base import (
     mapping,
     max_time_ms,
     non_negative_int,
+    restrict,
     sort_spec,
 )
 
 
 async def find(ctx: QueryContext, query: dict[str, Any], kwargs: dict[str, Any]) -> list[Any]:
     collection = await ctx.collection(query, "find")
+    restriction = ctx.restriction(collection.name, "find")
     cursor = collection.find(
-        mapping(query, "filter", "find"),
+        restrict(mapping(query, "filter", "find"), restriction),
         projection=mapping(query, "projection", "find") or None,
         skip=non_negative_int(kwargs, "skip", "find"),
         limit=non_negative_int(kwargs, "limit", "find"),
@@ -30,8 +32,9 @@ async def find(ctx: QueryContext, query: dict[str, Any], kwargs: dict[str, Any])
 
 async def find_one(ctx: QueryContext, query: dict[str, Any], kwargs: dict[str, Any]) -> Any:
     collection = await ctx.collection(query, "find_one")
+    restriction = ctx.restriction(collection.name, "find_one")
     return await collection.find_one(
-        mapping(query, "filter", "find_one"),
+        restrict(mapping(query, "filter", "find_one"), restriction),
         projection=mapping(query, "projection", "find_one") or None,
         max_time_ms=max_time_ms(kwargs, "find_one"),
     )

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from services.broker.surveys.base import DecodeError, MLInput, PreparedAlert, Survey
+from services.broker.surveys.base import (
+    DecodeError,
+    MLInput,
+    PhotometryPoint,
+    PreparedAlert,
+    Survey,
+)
 from services.broker.surveys.winter import WINTER
 from services.broker.surveys.ztf import ZTF
 from skymesh.config import Settings
@@ -17,6 +23,7 @@ __all__ = [
     "ZTF",
     "DecodeError",
     "MLInput",
+    "PhotometryPoint",
     "PreparedAlert",
     "Survey",
     "configured_surveys",
