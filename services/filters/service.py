@@ -120,9 +120,12 @@ class FiltersServicer(filters_pb2_grpc.FiltersServiceServicer):
         )
 
     async def _managed(self, filter_id: int) -> portal_pb2.FilterLink:
-        """The filter's link, if the caller manages it (its group's admins, system admins)."""
-        link = await self._link(filter_id)
+        """The filter's link, if the caller manages it (its group's admins, system admins,
+        with the ACL that every write of the portal needs)."""
         who = caller()
+        if not who.has("Upload data"):
+            raise AuthError(f"{MISSING_ACL}: this needs the ACL 'Upload data'")
+        link = await self._link(filter_id)
         if not (who.admin or link.group_id in who.admin_group_ids):
             raise Forbidden(f"filter {filter_id} is managed by the admins of group {link.group_id}")
         return link

@@ -77,9 +77,11 @@ async def create_group(
 ) -> int:
     if not name:
         raise ValueError("Missing required parameter: `name`")
-    clash = select(Group.id).where((Group.name == name) | (Group.nickname == (nickname or None)))
-    if await session.scalar(clash) is not None:
-        raise ValueError(f"A group with the name or nickname {name!r} already exists")
+    taken = Group.name == name
+    if nickname:
+        taken = taken | (Group.nickname == nickname)
+    if await session.scalar(select(Group.id).where(taken)) is not None:
+        raise ValueError(f"A group named {name!r} (or nicknamed {nickname!r}) already exists")
     group = Group(
         name=name, nickname=nickname or None, description=description or None, private=private
     )

@@ -51,6 +51,10 @@ def grpc_errors(method: Handler) -> Handler:
             return await method(self, request, context)
         except grpc.aio.AbortError:
             raise
+        except grpc.aio.AioRpcError as exc:
+            # Another service's answer: pass its verdict on as it is (a refusal stays a
+            # refusal, an outage stays retryable).
+            await context.abort(exc.code(), exc.details() or exc.code().name)
         except Exception as exc:
             for kind, code in STATUS_OF:
                 if isinstance(exc, kind):

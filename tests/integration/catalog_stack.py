@@ -28,7 +28,11 @@ CATALOG_DIR = REPO_ROOT / "data" / "catalogs"
 VLASS = CATALOG_DIR / "CIRADA_VLASS1QL_table1_components_v1_head100.csv"
 IGAPS = CATALOG_DIR / "igaps-dr1-215a-small.fits.gz"
 ZTF_SOURCES = CATALOG_DIR / "ztf_000250_zg_c01_q1_dr5.parquet"
-STACK = ("database", "archive", "gateway")
+# Every service asks the portal who a token is: the portal and its PostgreSQL come along.
+STACK = ("database", "postgres", "archive", "portal", "gateway")
+# A real portal user without admin rights (a "Full user"), made once per stack.
+USER = "alice"
+USER_PASSWORD = "alice-password-1"
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,21 @@ def admin_token(settings: Settings) -> str:
 
 
 def user_token(settings: Settings) -> str:
-    return issue_token(settings.jwt_secret, "alice", admin=False)
+    """A login of USER, a real portal user who is no admin (made the first time)."""
+    gateway = f"http://127.0.0.1:{settings.ports.gateway}"
+    login = {"username": USER, "password": USER_PASSWORD}
+    response = httpx.post(f"{gateway}/api/auth", json=login, timeout=30)
+    if response.status_code == 401:
+        created = httpx.post(
+            f"{gateway}/api/users",
+            json={**login, "role": "Full user"},
+            headers={"Authorization": f"Bearer {admin_token(settings)}"},
+            timeout=30,
+        )
+        assert created.status_code == 200, created.text
+        response = httpx.post(f"{gateway}/api/auth", json=login, timeout=30)
+    assert response.status_code == 200, response.text
+    return response.json()["token"]
 
 
 def run_cli(settings: Settings, *args: str | Path) -> subprocess.CompletedProcess[str]:
