@@ -42,10 +42,14 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     except StartupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    api_token = ""
     if args.stream:
+        from skymesh import demo
+
         ingest_bundled_catalogs(settings)
+        api_token = demo.set_up(settings)
         stream_bundled(settings)
-    print_welcome(settings)
+    print_welcome(settings, api_token)
     return 0
 
 
@@ -88,7 +92,7 @@ async def wait_archived(settings: Settings, expected: int) -> int:
         return seen
 
 
-def print_welcome(settings: Settings) -> None:
+def print_welcome(settings: Settings, api_token: str = "") -> None:
     url = f"http://{HOST}:{settings.ports.gateway}"
     user, password = settings.admin_user, settings.admin_password
     print(
@@ -113,6 +117,16 @@ Try:
   curl -s {url}/api/broker/status -H "Authorization: Bearer $TOKEN"
 """
     )
+    if api_token:
+        print(
+            f"""The portal (SkyPortal's API), with the admin's API token:
+  API_TOKEN={api_token}
+  curl -s {url}/api/groups -H "Authorization: token $API_TOKEN"
+  curl -s {url}/api/sources/ZTF20aajcdad/annotations -H "Authorization: token $API_TOKEN"
+  curl -s "{url}/api/sources/ZTF20aajcdad/photometry?format=flux" \\
+       -H "Authorization: token $API_TOKEN"
+"""
+        )
 
 
 def cmd_down(settings: Settings, _: argparse.Namespace) -> int:

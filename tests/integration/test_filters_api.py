@@ -1,7 +1,10 @@
 """Kowalski's filter routes through Envoy (issue 4): versions, activation, validation, auth.
 
 Every call goes through the real gateway to the real filters service, which stores in the real
-database and dry-runs pipelines on the newest archived alert through the archive.
+database and dry-runs pipelines on the newest archived alert through the archive. A filter's
+id is its SkyPortal filter's (POST /api/filters {name, group_id, stream_id}): its group and its
+stream's collection and programids are the Kowalski document's group_id, catalog and
+permissions.
 """
 
 from __future__ import annotations
@@ -15,11 +18,14 @@ import httpx
 import pytest
 
 from skymesh.config import Settings
+from tests.portal import portal_filter, stream, user
+from tests.portal import group as portal_group
 from tests.rest import ok, refused
 
 pytestmark = pytest.mark.integration
 
-GROUP_ID = 41
+ZTF_STREAM = ("ZTF Public+Partnership", "ZTF_alerts", [1, 2])
+WNTR_STREAM = ("WNTR Public", "WNTR_alerts", [1])
 PIPELINE_V1 = [
     {"$match": {"candidate.drb": {"$gt": 0.9}}},
     {"$project": {"_id": 0, "candid": 1, "objectId": 1, "annotations.drb": "$candidate.drb"}},
@@ -41,11 +47,47 @@ KOWALSKI_KEYS = {
     "created_at",
     "last_modified",
 }
+# What GET adds from SkyPortal's filter; all there is of a filter without versions.
+PORTAL_KEYS = {"id", "name", "group_id", "stream_id"}
 
 
-def new_filter(filter_id: int, pipeline: Any = None, **extra: Any) -> dict[str, Any]:
+@pytest.fixture(scope="module")
+def ztf_stream(client: httpx.Client) -> int:
+    return stream(client, *ZTF_STREAM)
+
+
+@pytest.fixture(scope="module")
+def wntr_stream(client: httpx.Client) -> int:
+    return stream(client, *WNTR_STREAM)
+
+
+@pytest.fixture(scope="module")
+def group_id(client: httpx.Client, ztf_stream: int, wntr_stream: int) -> int:
+    """The filters' group, reading both streams; the admin administers it."""
+    return portal_group(client, "filters-api", [ztf_stream, wntr_stream])
+
+
+@pytest.fixture
+def make_filter(
+    client: httpx.Client, group_id: int, ztf_stream: int
+) -> Iterator[Callable[..., int]]:
+    """Makes SkyPortal filters of the group (on the ZTF stream unless told); deletes leftovers."""
+    made: list[int] = []
+
+    def make(stream_id: int = ztf_stream) -> int:
+        made.append(portal_filter(client, "filters-api", group_id, stream_id))
+        return made[-1]
+
+    yield make
+    for filter_id in made:
+        client.delete(f"/api/filters/{filter_id}")
+
+
+def new_filter(
+    filter_id: int, group_id: int, pipeline: Any = None, **extra: Any
+) -> dict[str, Any]:
     return {
-        "group_id": GROUP_ID,
+        "group_id": group_id,
         "filter_id": filter_id,
         "catalog": "ZTF_alerts",
         "permissions": [1, 2],
@@ -58,6 +100,21 @@ def stored(client: httpx.Client, filter_id: int) -> dict[str, Any]:
     envelope = ok(client.get(f"/api/filters/{filter_id}"))
     assert envelope["message"] == f"Retrieved filter id {filter_id}"
     return envelope["data"]
+
+
+def assert_no_versions(client: httpx.Client, filter_id: int, group_id: int) -> None:
+    """SkyPortal's filter exists, and nothing of Kowalski's was stored for it."""
+    document = stored(client, filter_id)
+    assert set(document) == PORTAL_KEYS, document
+    assert (document["id"], document["group_id"]) == (filter_id, group_id)
+
+
+def gone(filter_id: int) -> str:
+    """The 404 message about a filter id that SkyPortal does not have."""
+    return (
+        f"no filter with id {filter_id}: create it first with POST /api/filters "
+        "{name, group_id, stream_id}, which gives its id"
+    )
 
 
 def test_versions_activation_and_deletion_through_rest(client: httpx.Client) -> None:
