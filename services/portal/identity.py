@@ -82,6 +82,13 @@ async def user_acls_of(session: AsyncSession, user_id: int) -> frozenset[str]:
     return frozenset(rows)
 
 
+async def roles_of(session: AsyncSession, user_id: int) -> frozenset[str]:
+    rows = await session.scalars(
+        select(user_roles.c.role_id).where(user_roles.c.user_id == user_id)
+    )
+    return frozenset(rows)
+
+
 async def token_acls_of(session: AsyncSession, token_id: str) -> frozenset[str]:
     rows = await session.scalars(
         select(token_acls.c.acl_id).where(token_acls.c.token_id == token_id)

@@ -300,3 +300,12 @@ def _point(
     if fmt in ("flux", "both"):
         point.update({"flux": p.flux, "fluxerr": p.fluxerr, "zp": PHOT_ZP, "magsys": "ab"})
     return point
+
+
+async def instruments(session: AsyncSession, name: str) -> list[dict[str, Any]]:
+    query = select(Instrument).order_by(Instrument.id)
+    if name:
+        query = query.where(Instrument.name == name)
+    return [
+        {"id": i.id, "name": i.name, "filters": i.filters} for i in await session.scalars(query)
+    ]

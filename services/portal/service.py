@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import grpc
 from google.api import httpbody_pb2
 from google.protobuf import json_format
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -116,17 +115,6 @@ class PortalServicer(portal_pb2_grpc.PortalServiceServicer):
                     "created_at": user.created_at,
                 }
             )
-
-    async def _roles(self, session: AsyncSession, user_id: int) -> set[str]:
-        from sqlalchemy import select
-
-        from services.portal.db.models import user_roles
-
-        return set(
-            await session.scalars(
-                select(user_roles.c.role_id).where(user_roles.c.user_id == user_id)
-            )
-        )
 
     # ---- users --------------------------------------------------------------------------
 
@@ -424,16 +412,8 @@ class PortalServicer(portal_pb2_grpc.PortalServiceServicer):
 
     @grpc_errors
     async def ListInstruments(self, request, context):  # type: ignore[no-untyped-def]
-        from sqlalchemy import select
-
-        from services.portal.db.models import Instrument
-
         async with self.tx() as session:
-            query = select(Instrument).order_by(Instrument.id)
-            if request.name:
-                query = query.where(Instrument.name == request.name)
-            rows = await session.scalars(query)
-            return success([{"id": i.id, "name": i.name, "filters": i.filters} for i in rows])
+            return success(await objects.instruments(session, request.name))
 
     # ---- candidates and sources ------------------------------------------------------------
 
@@ -560,6 +540,3 @@ def build(settings: Settings) -> Service:
         on_start=servicer.start,
         on_stop=close,
     )
-
-
-__all__ = ["PortalServicer", "build", "grpc"]
