@@ -1,7 +1,8 @@
 """The whole mesh end to end: alerts/s and latency, beside a Kowalski-style loop, in one run.
 
-Starts its own mesh (Kafka, SecantusDB, Triton, archive/xmatch, ml, filters, broker) on free
-loopback ports, ingests the three bundled catalogs, creates 25 filters, then:
+Starts its own mesh (Kafka, SecantusDB, PostgreSQL, Triton, archive/xmatch, portal, ml,
+filters, broker) on free loopback ports, ingests the three bundled catalogs, creates 25
+filters in a portal group (every pass is posted to the portal), then:
 
 1. latency: streams synthetic real-shaped alerts at a steady rate and reads the broker's
    Kafka-to-filtered latency percentiles;
@@ -41,10 +42,21 @@ from skymesh.config import REPO_ROOT, Ports, Settings
 from skymesh.filters.v1 import filters_pb2, filters_pb2_grpc
 from skymesh.infra import stack
 from skymesh.infra.process import free_port
+from skymesh.portal.v1 import portal_pb2, portal_pb2_grpc
 from skymesh.runtime.clients import service_channel
 from skymesh.sky import angular_separation_deg, cone_pixel_ranges
 
-COMPONENTS = ("database", "kafka", "triton", "archive", "ml", "filters", "broker")
+COMPONENTS = (
+    "database",
+    "postgres",
+    "kafka",
+    "triton",
+    "archive",
+    "portal",
+    "ml",
+    "filters",
+    "broker",
+)
 TOPIC = "ztf_20261122_programid1"
 LATENCY_RATE = 100  # alerts/s
 LATENCY_SECONDS = 20
@@ -62,19 +74,38 @@ def mesh_settings(run_dir: Path) -> Settings:
 
 
 async def create_filters(settings: Settings) -> None:
-    async with service_channel(settings, "filters", caller="bench") as channel:
-        stub = filters_pb2_grpc.FiltersServiceStub(channel)
-        for filter_id, (_, permissions, pipeline) in enumerate(FILTERS, start=9001):
+    """The 25 filters in one portal group, each on a stream of its programids, so that every
+    pass is posted to the portal as in production."""
+    async with (
+        service_channel(settings, "filters", caller="bench") as filters_channel,
+        service_channel(settings, "portal", caller="bench") as portal_channel,
+    ):
+        filters = filters_pb2_grpc.FiltersServiceStub(filters_channel)
+        portal = portal_pb2_grpc.PortalServiceStub(portal_channel)
+        group = await portal.CreateGroup(portal_pb2.CreateGroupRequest(name="bench"))
+        group_id = json.loads(group.data)["data"]["id"]
+        streams: dict[tuple[int, ...], int] = {}
+        for name, permissions, pipeline in FILTERS:
+            selector = tuple(sorted(permissions))
+            if selector not in streams:
+                altdata = struct_pb2.Struct()
+                altdata.update({"collection": "ZTF_alerts", "selector": list(selector)})
+                made = await portal.CreateStream(
+                    portal_pb2.StreamBody(name=f"bench {selector}", altdata=altdata)
+                )
+                streams[selector] = json.loads(made.data)["data"]["id"]
+                await portal.AddGroupStream(
+                    portal_pb2.GroupStreamRequest(group_id=group_id, stream_id=streams[selector])
+                )
+            link = await portal.CreatePortalFilter(
+                portal_pb2.CreatePortalFilterRequest(
+                    name=name, group_id=group_id, stream_id=streams[selector]
+                )
+            )
             value = struct_pb2.Value()
             json_format.ParseDict(pipeline, value)
-            await stub.CreateFilter(
-                filters_pb2.CreateFilterRequest(
-                    group_id=900,
-                    filter_id=filter_id,
-                    catalog="ZTF_alerts",
-                    permissions=permissions,
-                    pipeline=value,
-                )
+            await filters.CreateFilter(
+                filters_pb2.CreateFilterRequest(filter_id=link.filter_id, pipeline=value)
             )
 
 

@@ -221,10 +221,14 @@ class BatchProcessor:
         )
 
     def passed_alerts(
-        self, alerts: list[PreparedAlert], passes: list[filters_pb2.FilterPass]
+        self,
+        alerts: list[PreparedAlert],
+        passes: list[filters_pb2.FilterPass],
+        need_thumbnails: set[str],
     ) -> list[portal_pb2.PassedAlert]:
         """What the portal needs of each passing alert: its filters' outcomes, its photometry
-        (the plug-in reads it off the alert and its own history) and its thumbnails."""
+        (the plug-in reads it off the alert and its own history) and, for objects the portal
+        has no stamps of yet, its thumbnails."""
         by_candid = {a.candid: a for a in alerts}
         passed_at = datetime.now(UTC).isoformat()
         posts: dict[int, portal_pb2.PassedAlert] = {}
@@ -248,7 +252,9 @@ class BatchProcessor:
                     thumbnails=[
                         portal_pb2.Thumbnail(type=kind, png=image)
                         for kind, image in survey.thumbnails(alert.alert).items()
-                    ],
+                    ]
+                    if alert.object_id in need_thumbnails
+                    else [],
                     passed_at=passed_at,
                 )
             post.filters.append(
@@ -266,8 +272,13 @@ class BatchProcessor:
         """Hands the batch's passes to the portal in one call (idempotent there)."""
         if not passes:
             return
+        objects = portal_pb2.ObjIds(obj_ids=sorted({p.object_id for p in passes}))
+        missing = await with_backoff(
+            lambda: self.clients.portal.WithoutThumbnails(objects, timeout=CALL_TIMEOUT_S),
+            "portal",
+        )
         # Thumbnails are drawn with matplotlib: off the event loop.
-        posts = await asyncio.to_thread(self.passed_alerts, alerts, passes)
+        posts = await asyncio.to_thread(self.passed_alerts, alerts, passes, set(missing.obj_ids))
         request = portal_pb2.PostPassesRequest(alerts=posts)
         await with_backoff(
             lambda: self.clients.portal.PostPasses(request, timeout=CALL_TIMEOUT_S), "portal"

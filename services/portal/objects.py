@@ -187,6 +187,13 @@ async def thumbnails(session: AsyncSession, obj_id: str) -> list[dict[str, Any]]
     ]
 
 
+async def with_thumbnails(session: AsyncSession, obj_ids: list[str]) -> set[str]:
+    rows = await session.scalars(
+        select(Thumbnail.obj_id).where(Thumbnail.obj_id.in_(obj_ids)).distinct()
+    )
+    return set(rows)
+
+
 async def thumbnail_png(session: AsyncSession, who: Identity, thumbnail_id: int) -> bytes:
     thumbnail = await session.get(Thumbnail, thumbnail_id)
     if thumbnail is None or await visible_obj(session, who, thumbnail.obj_id) is None:

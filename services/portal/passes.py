@@ -41,6 +41,8 @@ from skymesh.portal.v1 import portal_pb2
 
 # SkyPortal stores flux in µJy: AB magnitudes with this zero point.
 PHOT_ZP = 23.9
+# SkyPortal's duplicate key of a photometry point (the unique index uq_photometry_point).
+POINT_KEY = ("obj_id", "instrument_id", "origin", "mjd", "fluxerr", "flux")
 # Rows of one INSERT; asyncpg allows 32767 bind parameters per statement.
 ROWS_PER_STATEMENT = 2000
 
@@ -330,31 +332,26 @@ async def _photometry(
                 "dec": point.dec if point.HasField("dec") else None,
                 "owner_id": owner_id,
             }
-            key = tuple(
-                row[k] for k in ("obj_id", "instrument_id", "origin", "mjd", "fluxerr", "flux")
-            )
+            key = tuple(row[column] for column in POINT_KEY)
             rows.setdefault(key, row)
             programid = point.programid if point.HasField("programid") else None
             streams.setdefault(key, set()).update(_stream_ids(batch, alert.collection, programid))
     added = 0
     links: list[dict[str, int]] = []
-    keys = sorted(rows, key=repr)
-    for part in chunks([rows[k] for k in keys]):
+    for part in chunks([rows[key] for key in sorted(rows, key=repr)]):
         statement = insert(Photometry).values(part)
         statement = statement.on_conflict_do_update(
-            index_elements=["obj_id", "instrument_id", "origin", "mjd", "fluxerr", "flux"],
+            index_elements=list(POINT_KEY),
             # A no-op update, so that an existing point's id comes back too.
             set_={"mjd": statement.excluded.mjd},
-        ).returning(Photometry.id, literal_column("xmax = 0"))
-        returned = (await session.execute(statement)).all()
-        added += sum(1 for _, inserted in returned if inserted)
-        start = keys.index(
-            tuple(
-                part[0][k] for k in ("obj_id", "instrument_id", "origin", "mjd", "fluxerr", "flux")
-            )
+        ).returning(
+            Photometry.id,
+            literal_column("xmax = 0"),
+            *(getattr(Photometry, column) for column in POINT_KEY),
         )
-        for offset, (photometry_id, _) in enumerate(returned):
-            for stream_id in streams[keys[start + offset]]:
+        for photometry_id, inserted, *key in (await session.execute(statement)).all():
+            added += int(inserted)
+            for stream_id in streams[tuple(key)]:
                 links.append({"photometry_id": photometry_id, "stream_id": stream_id})
     for part in chunks(links):
         await session.execute(insert(photometry_streams).values(part).on_conflict_do_nothing())

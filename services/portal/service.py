@@ -384,12 +384,13 @@ class PortalServicer(portal_pb2_grpc.PortalServiceServicer):
     @grpc_errors
     async def CreatePortalFilter(self, request, context):  # type: ignore[no-untyped-def]
         async with self.tx() as session:
-            actor = await session.get(User, request.acting_user_id)
-            if actor is None:
-                raise ValueError(f"no user with id {request.acting_user_id}")
-            who = await identity.identity_of(
-                session, actor, await identity.user_acls_of(session, actor.id)
-            )
+            who = caller()
+            if request.acting_user_id:
+                actor = await session.get(User, request.acting_user_id)
+                if actor is None:
+                    raise ValueError(f"no user with id {request.acting_user_id}")
+                acls = await identity.user_acls_of(session, actor.id)
+                who = await identity.identity_of(session, actor, acls)
             filter_id = await filters.create(
                 session,
                 who,
@@ -422,6 +423,12 @@ class PortalServicer(portal_pb2_grpc.PortalServiceServicer):
         async with self.tx() as session:
             posted = await passes.post_passes(session, list(request.alerts), self.broker_user_id)
         return posted.reply()
+
+    @grpc_errors
+    async def WithoutThumbnails(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            having = await objects.with_thumbnails(session, list(request.obj_ids))
+        return portal_pb2.ObjIds(obj_ids=[o for o in request.obj_ids if o not in having])
 
     @grpc_errors
     async def HeadCandidate(self, request, context):  # type: ignore[no-untyped-def]
