@@ -104,11 +104,7 @@ class PortalServicer(portal_pb2_grpc.PortalServiceServicer):
                     "is_bot": user.is_bot,
                     "acls": sorted(who.acls),
                     "permissions": sorted(await identity.user_acls_of(session, user.id)),
-                    "roles": [
-                        r["id"]
-                        for r in await tokens.roles(session)
-                        if r["id"] in await self._roles(session, user.id)
-                    ],
+                    "roles": sorted(await identity.roles_of(session, user.id)),
                     "groups": sorted(who.group_ids),
                     "streams": {k: sorted(v) for k, v in who.streams.items()},
                     "preferences": user.preferences,
