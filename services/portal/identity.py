@@ -37,13 +37,16 @@ from skymesh.runtime.auth import (
 from skymesh.runtime.errors import Forbidden
 
 # SkyPortal's roles and their ACLs; "Super admin" has every ACL.
-GROUP_ADMIN_ACLS = (
+FULL_USER_ACLS = (
     "Annotate",
     "Comment",
     "Upload data",
     "Classify",
     "Run Analyses",
     "Manage observing runs",
+)
+GROUP_ADMIN_ACLS = (
+    *FULL_USER_ACLS,
     "Manage sources",
     "Manage users",
     "Post taxonomy",
@@ -52,14 +55,6 @@ GROUP_ADMIN_ACLS = (
     "Manage GCNs",
     "Manage Analysis Services",
     "Manage Recurring APIs",
-)
-FULL_USER_ACLS = (
-    "Annotate",
-    "Comment",
-    "Upload data",
-    "Classify",
-    "Run Analyses",
-    "Manage observing runs",
 )
 ALL_ACLS = (SYSTEM_ADMIN, *GROUP_ADMIN_ACLS, "Manage allocations", "Manage groups")
 ROLES: dict[str, tuple[str, ...]] = {
