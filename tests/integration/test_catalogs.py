@@ -430,7 +430,9 @@ def test_only_admins_ingest(settings: Settings) -> None:
                 token=user_token(settings),
             )
         )
-    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    # A missing ACL is SkyPortal's 401.
+    assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert "needs the ACL 'System admin'" in (refused.value.details() or "")
     with pytest.raises(grpc.aio.AioRpcError) as anonymous:
         asyncio.run(call_ingest(settings, [header("mine")], token="not-a-token"))
     assert anonymous.value.code() == grpc.StatusCode.UNAUTHENTICATED

@@ -1,9 +1,11 @@
 """Filters evaluated on every bundled real alert as the archive holds it (issue 4).
 
-Each filter is created through the REST API, and evaluated through the Evaluate RPC (gRPC,
-service token) on the archived enriched alerts and their aux documents, read from the
-database. Every expected pass/fail, annotation and decision is computed here, independently,
-from the decoded Avro packets (plus the test's own cross-match and braai computations).
+Each filter is created through the REST API (a SkyPortal filter of the test's group on the
+stream of its catalog and programids, then its Kowalski version), and evaluated through the
+Evaluate RPC (gRPC, service token) on the archived enriched alerts and their aux documents,
+read from the database. Every expected pass/fail, annotation and decision is computed here,
+independently, from the decoded Avro packets (plus the test's own cross-match and braai
+computations).
 Also: /test on the archive (date windows, object ids, later photometry never seen), and live
 reload across replicas.
 """
@@ -14,7 +16,7 @@ import contextlib
 import json
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import astuple, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +40,19 @@ from skymesh.infra.process import Supervisor, free_port
 from skymesh.runtime.auth import service_token
 from tests.conftest import NEIGHBOURS_CATALOG
 from tests.polling import wait_for
+from tests.portal import group, portal_filter, stream
 from tests.rest import ok, refused
 
 pytestmark = pytest.mark.integration
 
-GROUP_ID = 42
 PERMISSIONS = [1, 2]
+# The SkyPortal streams the filters read: (catalog, programids) -> the stream's name.
+STREAMS = {
+    ("ZTF_alerts", (1, 2)): "ZTF Public+Partnership",
+    ("ZTF_alerts", (2, 3)): "ZTF Partnership+Caltech",
+    ("ZTF_alerts", (1,)): "ZTF Public",
+    ("WNTR_alerts", (1,)): "WNTR Public",
+}
 XMATCH_RADIUS_ARCSEC = 2.0
 # Kowalski's windows, per survey (see services/filters/upstream.py).
 WINDOW_DAYS = {"ZTF_alerts": 365.0, "WNTR_alerts": 1000.0}
@@ -159,7 +168,8 @@ class Case:
     """A filter, and for one packet what it yields: None (fails) or the expected annotations."""
 
     name: str
-    filter_id: int
+    # The case's number; its filter's id is the SkyPortal filter's, made by the run.
+    number: int
     pipeline: list[dict[str, Any]]
     expected: Expected
     catalog: str = "ZTF_alerts"
@@ -627,11 +637,40 @@ FAILING_CASE = Case(
 # --- plumbing -------------------------------------------------------------------------------------
 
 
-def create(client: httpx.Client, case: Case) -> str:
-    client.delete(f"/api/filters/{case.filter_id}")
+@dataclass(frozen=True)
+class Portal:
+    """The test's SkyPortal group, reading every stream of STREAMS."""
+
+    group_id: int
+    streams: dict[tuple[str, tuple[int, ...]], int]
+
+    def stream_of(self, catalog: str, permissions: list[int]) -> int:
+        return self.streams[(catalog, tuple(permissions))]
+
+
+@dataclass(frozen=True)
+class Created:
+    filter_id: int
+    fid: str
+
+
+@pytest.fixture(scope="module")
+def portal(client: httpx.Client) -> Portal:
+    streams = {key: stream(client, name, key[0], list(key[1])) for key, name in STREAMS.items()}
+    return Portal(group(client, "filter-evaluation", list(streams.values())), streams)
+
+
+def new_portal_filter(
+    client: httpx.Client, portal: Portal, name: str, catalog: str, permissions: list[int]
+) -> int:
+    stream_id = portal.stream_of(catalog, permissions)
+    return portal_filter(client, name, portal.group_id, stream_id)
+
+
+def post_version(client: httpx.Client, portal: Portal, filter_id: int, case: Case) -> str:
     body = {
-        "group_id": GROUP_ID,
-        "filter_id": case.filter_id,
+        "group_id": portal.group_id,
+        "filter_id": filter_id,
         "catalog": case.catalog,
         "permissions": case.permissions,
         "pipeline": case.pipeline,
@@ -640,13 +679,19 @@ def create(client: httpx.Client, case: Case) -> str:
     return ok(client.post("/api/filters", json=body))["data"]["fid"]
 
 
+def create(client: httpx.Client, portal: Portal, case: Case) -> Created:
+    """The case's SkyPortal filter, and its first version."""
+    filter_id = new_portal_filter(client, portal, case.name, case.catalog, case.permissions)
+    return Created(filter_id, post_version(client, portal, filter_id, case))
+
+
 @pytest.fixture(scope="module")
-def created(client: httpx.Client) -> Iterator[dict[int, str]]:
-    """Every case's filter, active; filter_id -> fid."""
-    fids = {case.filter_id: create(client, case) for case in [*CASES, FAILING_CASE]}
-    yield fids
-    for filter_id in fids:
-        client.delete(f"/api/filters/{filter_id}")
+def created(client: httpx.Client, portal: Portal) -> Iterator[dict[int, Created]]:
+    """Every case's filter, active; case number -> its filter's id and fid."""
+    made = {case.number: create(client, portal, case) for case in [*CASES, FAILING_CASE]}
+    yield made
+    for each in made.values():
+        client.delete(f"/api/filters/{each.filter_id}")
 
 
 @pytest.fixture(scope="module")
@@ -694,7 +739,8 @@ def test_the_truth_is_not_ambiguous(ztf_truth: Truth) -> None:
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 def test_each_filter_on_every_archived_alert(
     case: Case,
-    created: dict[int, str],
+    created: dict[int, Created],
+    portal: Portal,
     filters_service: Settings,
     filters_stub: tuple[Any, list],
     ztf_truth: Truth,
@@ -702,7 +748,8 @@ def test_each_filter_on_every_archived_alert(
 ) -> None:
     truth = ztf_truth if case.catalog == "ZTF_alerts" else wntr_truth
     response = evaluate(filters_stub, archived_batch(filters_service, case.catalog))
-    got = passes_of(response, case.filter_id)
+    made = created[case.number]
+    got = passes_of(response, made.filter_id)
     expected = {
         candid: annotations
         for candid, packet in truth.packets.items()
@@ -710,36 +757,38 @@ def test_each_filter_on_every_archived_alert(
     }
     assert sorted(got) == sorted(expected), case.name
     # Every real filter here splits the bundled alerts (except the permission ones).
-    if case.filter_id not in (4208, 4209):
+    if case.number not in (4208, 4209):
         assert 0 < len(expected) < len(truth.packets), case.name
     for candid, annotations in expected.items():
         passed = got[candid]
-        assert passed.fid == created[case.filter_id]
-        assert passed.group_id == GROUP_ID
+        assert passed.fid == made.fid
+        assert passed.group_id == portal.group_id
         assert passed.object_id == truth.object_id(truth.packets[candid])
         where = f"{case.name}, candid {candid}"
         assert_annotations(json_util.loads(passed.annotations_json), annotations, where)
-    assert not [e for e in response.errors if e.filter_id == case.filter_id]
+    assert not [e for e in response.errors if e.filter_id == made.filter_id]
 
 
 def test_programid_permissions_decide_what_is_evaluated(
-    created: dict[int, str], filters_service: Settings, filters_stub: tuple[Any, list]
+    created: dict[int, Created], filters_service: Settings, filters_stub: tuple[Any, list]
 ) -> None:
     response = evaluate(filters_stub, archived_batch(filters_service, "ZTF_alerts"))
-    assert not passes_of(response, 4208)  # every bundled alert is public (programid 1)
-    assert len(passes_of(response, 4209)) == len(
+    # Every bundled alert is public (programid 1).
+    assert not passes_of(response, created[4208].filter_id)
+    assert len(passes_of(response, created[4209].filter_id)) == len(
         archived_batch(filters_service, "ZTF_alerts").alerts_bson
     )
 
 
 def test_autosave_and_auto_followup_decisions(
-    created: dict[int, str],
+    created: dict[int, Created],
+    portal: Portal,
     filters_service: Settings,
     filters_stub: tuple[Any, list],
     ztf_truth: Truth,
 ) -> None:
     response = evaluate(filters_stub, archived_batch(filters_service, "ZTF_alerts"))
-    got = passes_of(response, 4215)
+    got = passes_of(response, created[4215].filter_id)
     assert got
     for candid, passed in got.items():
         packet = ztf_truth.packets[candid]
@@ -762,34 +811,36 @@ def test_autosave_and_auto_followup_decisions(
         assert followup["comment"] == packet["objectId"]
         assert followup["payload"] == {"observation_type": "IFU", "priority": 5}
         assert followup["priority_order"] == "desc"
-        assert followup["target_group_ids"] == [9, GROUP_ID]
-        assert followup["source_group_ids"] == [GROUP_ID]
+        # The configured targets and the filter's own group, sorted.
+        assert followup["target_group_ids"] == sorted({9, portal.group_id})
+        assert followup["source_group_ids"] == [portal.group_id]
     decisions = {(p.autosave, bool(p.auto_followup_json)) for p in got.values()}
     assert decisions == {(False, False), (True, False), (True, True)}  # the data has each
 
 
 def test_a_filter_failing_on_some_alerts_does_not_fail_the_batch(
-    created: dict[int, str],
+    created: dict[int, Created],
     filters_service: Settings,
     filters_stub: tuple[Any, list],
     ztf_truth: Truth,
 ) -> None:
     response = evaluate(filters_stub, archived_batch(filters_service, "ZTF_alerts"))
     failing = {c for c, p in ztf_truth.packets.items() if p["candidate"]["sgscore1"] == 0.5}
-    errors = [e for e in response.errors if e.filter_id == FAILING_CASE.filter_id]
+    failing_filter = created[FAILING_CASE.number]
+    errors = [e for e in response.errors if e.filter_id == failing_filter.filter_id]
     assert {e.candid for e in errors} == failing and len(errors) == len(failing) > 0
     assert all("divide by zero" in e.message.lower() for e in errors), errors[0].message
-    assert all(e.fid == created[FAILING_CASE.filter_id] for e in errors)
+    assert all(e.fid == failing_filter.fid for e in errors)
     expected = {
         c for c, p in ztf_truth.packets.items() if FAILING_CASE.expected(ztf_truth, p) is not None
     }
-    assert set(passes_of(response, FAILING_CASE.filter_id)) == expected
+    assert set(passes_of(response, failing_filter.filter_id)) == expected
     # The other filters of the batch were evaluated as usual.
-    assert passes_of(response, 4202)
+    assert passes_of(response, created[4202].filter_id)
 
 
 def test_evaluate_refuses_unknown_catalogs_and_users(
-    filters_service: Settings, filters_stub: tuple[Any, list]
+    filters_service: Settings, filters_stub: tuple[Any, list], admin_token: str
 ) -> None:
     with pytest.raises(grpc.RpcError) as caught:
         evaluate(filters_stub, filters_pb2.EvaluateRequest(catalog="PGIR_alerts"))
@@ -798,6 +849,15 @@ def test_evaluate_refuses_unknown_catalogs_and_users(
     with pytest.raises(grpc.RpcError) as caught:
         stub.Evaluate(filters_pb2.EvaluateRequest(catalog="ZTF_alerts"), timeout=10)
     assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    # Evaluate is the broker's: even a system admin's login may not call it.
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.Evaluate(
+            filters_pb2.EvaluateRequest(catalog="ZTF_alerts"),
+            metadata=[("authorization", f"Bearer {admin_token}")],
+            timeout=10,
+        )
+    assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert caught.value.details() == "only the mesh's services call this"
 
 
 # --- test on the archive ------------------------------------------------------------------------
@@ -808,12 +868,13 @@ def run_test(client: httpx.Client, filter_id: int, **body: Any) -> httpx.Respons
 
 
 def test_test_on_a_date_window(
-    client: httpx.Client, created: dict[int, str], ztf_truth: Truth
+    client: httpx.Client, created: dict[int, Created], ztf_truth: Truth
 ) -> None:
     case = CASES[6]  # annotations by arithmetic
     start, end = "2020-02-02T00:00:00", "2020-02-03T00:00:00"
     start_jd, end_jd = 2458881.5, 2458882.5
-    envelope = ok(run_test(client, case.filter_id, start_date=start, end_date=end))
+    filter_id = created[case.number].filter_id
+    envelope = ok(run_test(client, filter_id, start_date=start, end_date=end))
     assert envelope["message"] == "filter test successful"
     expected = {
         candid: annotations
@@ -837,12 +898,16 @@ def test_test_on_a_date_window(
         assert_annotations(output["annotations"], annotations, f"/test, candid {candid}")
 
     # Julian dates work too, and give the same answer.
-    same = ok(run_test(client, case.filter_id, start_date=start_jd, end_date=end_jd))
+    same = ok(run_test(client, filter_id, start_date=start_jd, end_date=end_jd))
     assert same["data"] == outputs
 
 
 def test_test_never_shows_photometry_later_than_the_alert(
-    client: httpx.Client, created: dict[int, str], archived: Settings, ztf_truth: Truth
+    client: httpx.Client,
+    created: dict[int, Created],
+    portal: Portal,
+    archived: Settings,
+    ztf_truth: Truth,
 ) -> None:
     earlier, later = ztf_truth.packets[EARLIER], ztf_truth.packets[LATER]
     assert earlier["objectId"] == later["objectId"] == TWO_ALERTS_OBJECT
@@ -858,7 +923,9 @@ def test_test_never_shows_photometry_later_than_the_alert(
     brightening = CASES[4]
     assert expect_brightening(ztf_truth, earlier) is not None
     assert expect_brightening(ztf_truth, earlier, leak=True) is None
-    response = run_test(client, brightening.filter_id, object_ids=[TWO_ALERTS_OBJECT])
+    response = run_test(
+        client, created[brightening.number].filter_id, object_ids=[TWO_ALERTS_OBJECT]
+    )
     outputs = ok(response)["data"]
     expected = [expect_brightening(ztf_truth, p) for p in (earlier, later)]
     assert [o["annotations"]["brightening"] for o in outputs] == pytest.approx(
@@ -867,10 +934,9 @@ def test_test_never_shows_photometry_later_than_the_alert(
     assert expected[0] is not None and expected[1] is None
 
     # The other way round: a count of earlier detections that the leaked point would complete.
-    filter_id = 4230
     counting = Case(
         "at least n earlier detections",
-        filter_id,
+        4230,
         [
             {"$match": {"prv_candidates.magpsf": {"$exists": True}}},
             {
@@ -891,7 +957,7 @@ def test_test_never_shows_photometry_later_than_the_alert(
         ],
         passes_if(lambda t, p: True),
     )
-    create(client, counting)
+    filter_id = create(client, portal, counting).filter_id
     try:
         outputs = ok(run_test(client, filter_id, object_ids=[TWO_ALERTS_OBJECT]))["data"]
         own = len(ztf_truth.detections(earlier))
@@ -908,17 +974,16 @@ def test_test_never_shows_photometry_later_than_the_alert(
         client.delete(f"/api/filters/{filter_id}")
 
 
-def test_test_of_an_older_version(client: httpx.Client) -> None:
-    filter_id = 4231
+def test_test_of_an_older_version(client: httpx.Client, portal: Portal) -> None:
     first = Case(
         "all public",
-        filter_id,
+        4231,
         [{"$match": {"candidate.programid": 1}}],
         passes_if(lambda t, p: True),
     )
-    fid_all = create(client, first)
+    filter_id, fid_all = astuple(create(client, portal, first))
     body = {
-        "group_id": GROUP_ID,
+        "group_id": portal.group_id,
         "filter_id": filter_id,
         "catalog": "ZTF_alerts",
         "permissions": PERMISSIONS,
@@ -961,13 +1026,22 @@ def test_test_of_an_older_version(client: httpx.Client) -> None:
     ],
 )
 def test_test_requests_out_of_bounds_are_refused(
-    client: httpx.Client, created: dict[int, str], body: dict[str, Any], expected: str
+    client: httpx.Client, created: dict[int, Created], body: dict[str, Any], expected: str
 ) -> None:
-    assert expected in refused(run_test(client, CASES[1].filter_id, **body))
+    assert expected in refused(run_test(client, created[CASES[1].number].filter_id, **body))
 
 
-def test_test_of_an_unknown_filter_is_404(client: httpx.Client) -> None:
-    refused(run_test(client, 4299, object_ids=["ZTF20aajcdad"]), 404)
+def test_test_of_an_unknown_filter_is_404(client: httpx.Client, portal: Portal) -> None:
+    unknown = 2**31 - 1  # no SkyPortal filter has this id
+    message = refused(run_test(client, unknown, object_ids=["ZTF20aajcdad"]), 404)
+    assert message.startswith(f"no filter with id {unknown}: create it first")
+    # A SkyPortal filter without a Kowalski version has nothing to test either.
+    filter_id = new_portal_filter(client, portal, "no versions", "ZTF_alerts", PERMISSIONS)
+    try:
+        message = refused(run_test(client, filter_id, object_ids=["ZTF20aajcdad"]), 404)
+        assert message == f"Filter id {filter_id} not found"
+    finally:
+        ok(client.delete(f"/api/filters/{filter_id}"))
 
 
 # --- live reload ----------------------------------------------------------------------------------
@@ -990,9 +1064,13 @@ def replica(filters_service: Settings, tmp_path: Path) -> Iterator[Settings]:
 
 
 def test_changes_made_by_another_replica_take_effect_within_seconds(
-    replica: Settings, filters_service: Settings, filters_stub: tuple[Any, list]
+    replica: Settings,
+    filters_service: Settings,
+    filters_stub: tuple[Any, list],
+    client: httpx.Client,
+    portal: Portal,
 ) -> None:
-    filter_id = 4240
+    filter_id = new_portal_filter(client, portal, "replicated", "ZTF_alerts", [1])
     metadata = [("authorization", f"Bearer {service_token(replica.jwt_secret, 'test')}")]
     batch = archived_batch(filters_service, "ZTF_alerts")
 
@@ -1004,14 +1082,13 @@ def test_changes_made_by_another_replica_take_effect_within_seconds(
 
     with grpc.insecure_channel(replica.address("filters")) as channel:
         other = filters_pb2_grpc.FiltersServiceStub(channel)
-        with contextlib.suppress(grpc.RpcError):  # a leftover of an interrupted run
-            other.DeleteFilter(
-                filters_pb2.DeleteFilterRequest(filter_id=filter_id), metadata=metadata
-            )
 
         def post(pipeline: list[dict[str, Any]]) -> str:
             request = filters_pb2.CreateFilterRequest(
-                group_id=GROUP_ID, filter_id=filter_id, catalog="ZTF_alerts", permissions=[1]
+                group_id=portal.group_id,
+                filter_id=filter_id,
+                catalog="ZTF_alerts",
+                permissions=[1],
             )
             request.pipeline.list_value.extend(pipeline)
             reply = other.CreateFilter(request, metadata=metadata, timeout=60)
@@ -1042,7 +1119,7 @@ def test_changes_made_by_another_replica_take_effect_within_seconds(
 
 
 def test_batches_are_bson_as_the_broker_sends_them(
-    created: dict[int, str], filters_service: Settings, filters_stub: tuple[Any, list]
+    created: dict[int, Created], filters_service: Settings, filters_stub: tuple[Any, list]
 ) -> None:
     # The broker sends alerts enriched but not yet archived, and aux as merged documents.
     request = archived_batch(filters_service, "ZTF_alerts")

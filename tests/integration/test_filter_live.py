@@ -14,12 +14,13 @@ from skymesh.config import Settings
 from skymesh.produce import produce_sync
 from tests.conftest import ZTF_DIR
 from tests.polling import wait_for
+from tests.portal import group, portal_filter, stream
 from tests.rest import ok
 
 pytestmark = pytest.mark.integration
 
-FILTER_ID = 7001
-GROUP_ID = 70
+# The filter reads every ZTF programid, through a SkyPortal stream of its group.
+ZTF_STREAM = ("ZTF Public+Partnership+Caltech", "ZTF_alerts", [1, 2, 3])
 BRIGHT = [{"$match": {"candidate.magpsf": {"$lt": 18}}}]
 FAINT = [{"$match": {"candidate.magpsf": {"$gte": 18}}}]
 # A change must be in effect for the broker within this long (the issue's bound) ...
@@ -28,10 +29,17 @@ FOLLOW_S = 10
 DEADLINE_S = 60
 
 
+@pytest.fixture(scope="module")
+def group_id(client: httpx.Client) -> int:
+    return group(client, "filter-live", [stream(client, *ZTF_STREAM)])
+
+
 @pytest.fixture
-def removed_afterwards(client: httpx.Client) -> Iterator[None]:
-    yield
-    client.delete(f"/api/filters/{FILTER_ID}")
+def filter_id(client: httpx.Client, group_id: int) -> Iterator[int]:
+    """A SkyPortal filter of the group on the stream; deleted afterwards (both sides)."""
+    filter_id = portal_filter(client, "filter-live", group_id, stream(client, *ZTF_STREAM))
+    yield filter_id
+    client.delete(f"/api/filters/{filter_id}")
 
 
 def ztf_status(settings: Settings, token: str) -> broker_pb2.SurveyStatus:
@@ -43,12 +51,12 @@ def ztf_status(settings: Settings, token: str) -> broker_pb2.SurveyStatus:
     return ztf
 
 
-def passed(status: broker_pb2.SurveyStatus, fid: str) -> int:
-    return sum(f.passed for f in status.filters if f.filter_id == FILTER_ID and f.fid == fid)
+def passed(status: broker_pb2.SurveyStatus, filter_id: int, fid: str) -> int:
+    return sum(f.passed for f in status.filters if f.filter_id == filter_id and f.fid == fid)
 
 
 def stream_again(
-    settings: Settings, token: str, new_fid: str | None = None
+    settings: Settings, token: str, filter_id: int, new_fid: str | None = None
 ) -> broker_pb2.SurveyStatus:
     """Re-produces the bundled ZTF alerts and waits until the broker has processed them;
     with ``new_fid``, first checks that the broker uses that version within FOLLOW_S."""
@@ -64,7 +72,7 @@ def stream_again(
         )
     if new_fid is not None:
         wait_for(
-            lambda: passed(ztf_status(settings, token), new_fid),
+            lambda: passed(ztf_status(settings, token), filter_id, new_fid),
             lambda n: n > 0,
             FOLLOW_S - (time.monotonic() - started),
             f"the broker to evaluate filter version {new_fid}",
@@ -77,9 +85,13 @@ def stream_again(
     )
 
 
-@pytest.mark.usefixtures("removed_afterwards")
 def test_create_new_version_switch_and_deactivate_reach_the_broker(
-    client: httpx.Client, archived: Settings, admin_token: str, ztf_alerts: dict
+    client: httpx.Client,
+    archived: Settings,
+    admin_token: str,
+    ztf_alerts: dict,
+    group_id: int,
+    filter_id: int,
 ) -> None:
     bright = sum(1 for p in ztf_alerts.values() if p["candidate"]["magpsf"] < 18)
     faint = len(ztf_alerts) - bright
@@ -87,8 +99,8 @@ def test_create_new_version_switch_and_deactivate_reach_the_broker(
 
     def create(pipeline: list) -> str:
         body = {
-            "group_id": GROUP_ID,
-            "filter_id": FILTER_ID,
+            "group_id": group_id,
+            "filter_id": filter_id,
             "catalog": "ZTF_alerts",
             "permissions": [1, 2, 3],
             "pipeline": pipeline,
@@ -96,19 +108,23 @@ def test_create_new_version_switch_and_deactivate_reach_the_broker(
         return ok(client.post("/api/filters", json=body))["data"]["fid"]
 
     fid_bright = create(BRIGHT)
-    status = stream_again(archived, admin_token, new_fid=fid_bright)
-    assert passed(status, fid_bright) == bright
+    status = stream_again(archived, admin_token, filter_id, new_fid=fid_bright)
+    assert passed(status, filter_id, fid_bright) == bright
 
     fid_faint = create(FAINT)  # a new version becomes the active one
-    status = stream_again(archived, admin_token, new_fid=fid_faint)
-    assert passed(status, fid_faint) == faint
-    assert passed(status, fid_bright) == bright  # the old version saw none of this stream
+    status = stream_again(archived, admin_token, filter_id, new_fid=fid_faint)
+    assert passed(status, filter_id, fid_faint) == faint
+    # The old version saw none of this stream.
+    assert passed(status, filter_id, fid_bright) == bright
 
-    ok(client.patch("/api/filters", json={"filter_id": FILTER_ID, "active_fid": fid_bright}))
-    status = stream_again(archived, admin_token)
-    assert passed(status, fid_bright) == 2 * bright
-    assert passed(status, fid_faint) == faint
+    ok(client.patch("/api/filters", json={"filter_id": filter_id, "active_fid": fid_bright}))
+    status = stream_again(archived, admin_token, filter_id)
+    assert passed(status, filter_id, fid_bright) == 2 * bright
+    assert passed(status, filter_id, fid_faint) == faint
 
-    ok(client.patch("/api/filters", json={"filter_id": FILTER_ID, "active": False}))
-    status = stream_again(archived, admin_token)
-    assert (passed(status, fid_bright), passed(status, fid_faint)) == (2 * bright, faint)
+    ok(client.patch("/api/filters", json={"filter_id": filter_id, "active": False}))
+    status = stream_again(archived, admin_token, filter_id)
+    assert (passed(status, filter_id, fid_bright), passed(status, filter_id, fid_faint)) == (
+        2 * bright,
+        faint,
+    )

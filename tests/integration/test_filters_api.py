@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
 
-from skymesh.config import Settings
-from tests.portal import portal_filter, stream, user
 from tests.portal import group as portal_group
+from tests.portal import portal_filter, stream, user
 from tests.rest import ok, refused
 
 pytestmark = pytest.mark.integration
@@ -83,9 +83,7 @@ def make_filter(
         client.delete(f"/api/filters/{filter_id}")
 
 
-def new_filter(
-    filter_id: int, group_id: int, pipeline: Any = None, **extra: Any
-) -> dict[str, Any]:
+def new_filter(filter_id: int, group_id: int, pipeline: Any = None, **extra: Any) -> dict[str, Any]:
     return {
         "group_id": group_id,
         "filter_id": filter_id,
@@ -117,11 +115,13 @@ def gone(filter_id: int) -> str:
     )
 
 
-def test_versions_activation_and_deletion_through_rest(client: httpx.Client) -> None:
-    filter_id = 4101
-    client.delete(f"/api/filters/{filter_id}")  # a leftover of an interrupted run
+def test_versions_activation_and_deletion_through_rest(
+    client: httpx.Client, make_filter: Callable[..., int], group_id: int, ztf_stream: int
+) -> None:
+    filter_id = make_filter()
+    assert_no_versions(client, filter_id, group_id)
 
-    created = ok(client.post("/api/filters", json=new_filter(filter_id)))
+    created = ok(client.post("/api/filters", json=new_filter(filter_id, group_id)))
     version_1 = created["data"]
     assert set(version_1) == {"fid", "pipeline", "created_at"}
     assert FID.fullmatch(version_1["fid"])
@@ -133,8 +133,13 @@ def test_versions_activation_and_deletion_through_rest(client: httpx.Client) -> 
     )
 
     document = stored(client, filter_id)
-    assert set(document) == KOWALSKI_KEYS
-    assert (document["filter_id"], document["group_id"]) == (filter_id, GROUP_ID)
+    assert set(document) == KOWALSKI_KEYS | PORTAL_KEYS
+    assert (document["filter_id"], document["group_id"]) == (filter_id, group_id)
+    assert (document["id"], document["name"], document["stream_id"]) == (
+        filter_id,
+        "filters-api",
+        ztf_stream,
+    )
     assert (document["catalog"], document["permissions"]) == ("ZTF_alerts", [1, 2])
     assert document["active"] is True
     assert document["active_fid"] == version_1["fid"]
@@ -145,7 +150,9 @@ def test_versions_activation_and_deletion_through_rest(client: httpx.Client) -> 
     assert document["created_at"] == document["last_modified"] == version_1["created_at"]
 
     # A new version, sent as a JSON string (Kowalski accepts both), becomes the active one.
-    appended = ok(client.post("/api/filters", json=new_filter(filter_id, json.dumps(PIPELINE_V2))))
+    appended = ok(
+        client.post("/api/filters", json=new_filter(filter_id, group_id, json.dumps(PIPELINE_V2)))
+    )
     version_2 = appended["data"]
     assert version_2["fid"] != version_1["fid"]
     document = stored(client, filter_id)
@@ -182,7 +189,15 @@ def test_versions_activation_and_deletion_through_rest(client: httpx.Client) -> 
         )
     )["data"]
     document = stored(client, filter_id)
-    assert document == patched
+    # PATCH answers Kowalski's document; GET adds SkyPortal's name, group and stream.
+    assert document == {
+        **patched,
+        "id": filter_id,
+        "name": "filters-api",
+        "group_id": group_id,
+        "stream_id": ztf_stream,
+    }
+    assert set(patched) == KOWALSKI_KEYS
     assert document["active"] is False
     assert document["update_annotations"] is True
     assert document["autosave"]["comment"] == "saved by the test"
@@ -198,24 +213,33 @@ def test_versions_activation_and_deletion_through_rest(client: httpx.Client) -> 
     message = refused(client.patch("/api/filters", json={"filter_id": filter_id}))
     assert "nothing to update" in message
 
+    # Deleting removes Kowalski's document and SkyPortal's filter.
     removed = client.delete(f"/api/filters/{filter_id}")
     assert removed.status_code == 200, removed.text
     assert removed.json() == {"status": "success", "message": f"Removed filter id {filter_id}"}
-    assert (
-        refused(client.get(f"/api/filters/{filter_id}"), 404) == f"Filter id {filter_id} not found"
+    assert refused(client.get(f"/api/filters/{filter_id}"), 404) == gone(filter_id)
+    assert filter_id not in [f["id"] for f in ok(client.get("/api/filters"))["data"]]
+    assert refused(client.delete(f"/api/filters/{filter_id}"), 404) == gone(filter_id)
+    message = refused(
+        client.patch("/api/filters", json={"filter_id": filter_id, "active": True}), 404
     )
-    refused(client.delete(f"/api/filters/{filter_id}"), 404)
-    refused(client.patch("/api/filters", json={"filter_id": filter_id, "active": True}), 404)
+    assert message == gone(filter_id)
 
 
-def test_a_winter_filter_is_dry_run_on_winter_alerts(client: httpx.Client) -> None:
-    filter_id = 4102
-    client.delete(f"/api/filters/{filter_id}")
+def test_a_winter_filter_is_dry_run_on_winter_alerts(
+    client: httpx.Client, make_filter: Callable[..., int], group_id: int, wntr_stream: int
+) -> None:
+    filter_id = make_filter(wntr_stream)
     pipeline = [{"$match": {"candidate.isdiffpos": True, "objectid": {"$exists": True}}}]
-    body = {**new_filter(filter_id, pipeline), "catalog": "WNTR_alerts", "permissions": [1]}
+    body = {
+        **new_filter(filter_id, group_id, pipeline),
+        "catalog": "WNTR_alerts",
+        "permissions": [1],
+    }
     created = ok(client.post("/api/filters", json=body))
     assert created["message"].startswith(f"pipeline test for filter id {filter_id} successful")
-    assert stored(client, filter_id)["catalog"] == "WNTR_alerts"
+    document = stored(client, filter_id)
+    assert (document["catalog"], document["permissions"]) == ("WNTR_alerts", [1])
     ok(client.delete(f"/api/filters/{filter_id}"))
 
 
@@ -261,111 +285,213 @@ BAD_PARTS = [
 
 @pytest.mark.parametrize(("name", "pipeline"), FORBIDDEN_PIPELINES)
 def test_forbidden_and_unsupported_stages_are_refused_and_nothing_is_stored(
-    client: httpx.Client, name: str, pipeline: list
+    client: httpx.Client,
+    make_filter: Callable[..., int],
+    group_id: int,
+    name: str,
+    pipeline: list,
 ) -> None:
-    filter_id = 4110
-    client.delete(f"/api/filters/{filter_id}")
-    message = refused(client.post("/api/filters", json=new_filter(filter_id, pipeline)))
+    filter_id = make_filter()
+    message = refused(client.post("/api/filters", json=new_filter(filter_id, group_id, pipeline)))
     assert name in message
-    refused(client.get(f"/api/filters/{filter_id}"), 404)
+    assert_no_versions(client, filter_id, group_id)
 
 
 @pytest.mark.parametrize(("expected", "parts"), BAD_PARTS)
 def test_bad_keys_are_refused_and_nothing_is_stored(
-    client: httpx.Client, expected: str, parts: dict[str, Any]
+    client: httpx.Client,
+    make_filter: Callable[..., int],
+    group_id: int,
+    expected: str,
+    parts: dict[str, Any],
 ) -> None:
-    filter_id = 4111
-    client.delete(f"/api/filters/{filter_id}")
-    message = refused(client.post("/api/filters", json={**new_filter(filter_id), **parts}))
+    filter_id = make_filter()
+    message = refused(
+        client.post("/api/filters", json={**new_filter(filter_id, group_id), **parts})
+    )
     assert expected in message
-    refused(client.get(f"/api/filters/{filter_id}"), 404)
+    assert_no_versions(client, filter_id, group_id)
 
 
-def test_a_refused_version_leaves_the_filter_as_it_was(client: httpx.Client) -> None:
-    filter_id = 4112
-    client.delete(f"/api/filters/{filter_id}")
-    ok(client.post("/api/filters", json=new_filter(filter_id)))
+def test_a_refused_version_leaves_the_filter_as_it_was(
+    client: httpx.Client, make_filter: Callable[..., int], group_id: int
+) -> None:
+    filter_id = make_filter()
+    ok(client.post("/api/filters", json=new_filter(filter_id, group_id)))
     before = stored(client, filter_id)
     for name, pipeline in FORBIDDEN_PIPELINES:
-        assert name in refused(client.post("/api/filters", json=new_filter(filter_id, pipeline)))
+        body = new_filter(filter_id, group_id, pipeline)
+        assert name in refused(client.post("/api/filters", json=body))
     for expected, parts in BAD_PARTS:
-        message = refused(client.post("/api/filters", json={**new_filter(filter_id), **parts}))
-        assert expected in message
+        body = {**new_filter(filter_id, group_id), **parts}
+        assert expected in refused(client.post("/api/filters", json=body))
     assert stored(client, filter_id) == before
     ok(client.delete(f"/api/filters/{filter_id}"))
 
 
-def test_requests_that_do_not_fit_are_refused(client: httpx.Client) -> None:
-    filter_id = 4113
-    client.delete(f"/api/filters/{filter_id}")
+def test_requests_that_do_not_fit_are_refused(
+    client: httpx.Client, make_filter: Callable[..., int], group_id: int
+) -> None:
+    filter_id = make_filter()
+    name = ZTF_STREAM[0]
+    # The catalog and permissions are the filter's stream's: a request naming others is refused.
     message = refused(
-        client.post("/api/filters", json={**new_filter(filter_id), "catalog": "PGIR_alerts"})
+        client.post(
+            "/api/filters", json={**new_filter(filter_id, group_id), "catalog": "PGIR_alerts"}
+        )
     )
-    assert "PGIR_alerts" in message and "ZTF_alerts" in message
+    assert message == (
+        f"Filter id {filter_id} reads ZTF_alerts (its stream {name!r}), not PGIR_alerts"
+    )
     message = refused(
-        client.post("/api/filters", json={**new_filter(filter_id), "permissions": []})
+        client.post("/api/filters", json={**new_filter(filter_id, group_id), "permissions": [1]})
     )
-    assert "permissions is required" in message
-    message = refused(client.post("/api/filters", json={**new_filter(filter_id), "catalog": ""}))
-    assert "catalog is required" in message
-    ok(client.post("/api/filters", json=new_filter(filter_id)))
+    assert message == (
+        f"Filter id {filter_id}'s permissions are its stream's programids [1, 2] ({name!r}), "
+        "not [1]"
+    )
     message = refused(
-        client.post("/api/filters", json={**new_filter(filter_id), "group_id": GROUP_ID + 1})
+        client.post(
+            "/api/filters", json={**new_filter(filter_id, group_id), "group_id": group_id + 1}
+        )
     )
-    assert f"belongs to group_id {GROUP_ID}" in message
+    assert message == f"Filter id {filter_id} belongs to group_id {group_id}, not {group_id + 1}"
+    assert_no_versions(client, filter_id, group_id)
+    # Left out, they are the stream's (and the group the filter's).
+    body = {**new_filter(filter_id, group_id), "catalog": "", "permissions": [], "group_id": 0}
+    ok(client.post("/api/filters", json=body))
+    document = stored(client, filter_id)
+    assert (document["group_id"], document["catalog"], document["permissions"]) == (
+        group_id,
+        "ZTF_alerts",
+        [1, 2],
+    )
+    message = refused(
+        client.post(
+            "/api/filters", json={**new_filter(filter_id, group_id), "group_id": group_id + 1}
+        )
+    )
+    assert message == f"Filter id {filter_id} belongs to group_id {group_id}, not {group_id + 1}"
     assert len(stored(client, filter_id)["fv"]) == 1
     ok(client.delete(f"/api/filters/{filter_id}"))
 
 
+def test_a_filter_id_must_be_a_skyportal_filter(client: httpx.Client, group_id: int) -> None:
+    unknown = 2**31 - 1
+    message = refused(client.post("/api/filters", json=new_filter(unknown, group_id)), 404)
+    assert message == gone(unknown)
+    assert refused(client.get(f"/api/filters/{unknown}"), 404) == gone(unknown)
+
+
 ROUTES = [
-    ("POST", "/api/filters", new_filter(4120)),
-    ("PATCH", "/api/filters", {"filter_id": 4120, "active": False}),
-    ("GET", "/api/filters/4120", None),
-    ("DELETE", "/api/filters/4120", None),
-    ("POST", "/api/filters/4120/test", {"object_ids": ["ZTF20aajcdad"]}),
+    ("POST", "/api/filters", lambda f, g: new_filter(f, g)),
+    ("PATCH", "/api/filters", lambda f, g: {"filter_id": f, "active": False}),
+    ("GET", "/api/filters/{f}", None),
+    ("DELETE", "/api/filters/{f}", None),
+    ("POST", "/api/filters/{f}/test", lambda f, g: {"object_ids": ["ZTF20aajcdad"]}),
 ]
+# Managing a filter is for its group's admins (and system admins); reading it, for its members.
+MANAGING = ("POST /api/filters", "PATCH /api/filters", "DELETE /api/filters/{f}")
 
 
 @pytest.mark.parametrize(("method", "path", "body"), ROUTES)
-def test_every_route_needs_an_admin_token(
-    filters_service: Settings,
+def test_every_route_needs_a_token_and_managing_needs_a_group_admin(
+    client: httpx.Client,
     gateway_url: str,
-    admin_token: str,
+    make_filter: Callable[..., int],
+    group_id: int,
+    ztf_stream: int,
+    wntr_stream: int,
     method: str,
     path: str,
-    body: Any,
+    body: Callable[[int, int], dict[str, Any]] | None,
 ) -> None:
+    filter_id = make_filter()
+    ok(client.post("/api/filters", json=new_filter(filter_id, group_id)))
+    before = stored(client, filter_id)
+
     def call(headers: dict[str, str]) -> httpx.Response:
-        return httpx.request(method, gateway_url + path, json=body, headers=headers, timeout=30)
+        return httpx.request(
+            method,
+            gateway_url + path.format(f=filter_id),
+            json=None if body is None else body(filter_id, group_id),
+            headers=headers,
+            timeout=60,
+        )
 
     assert "missing token" in refused(call({}), 401)
     assert "token is invalid" in refused(call({"Authorization": "Bearer not.a.jwt"}), 401)
 
-    # A real user without the admin flag, made and logged in through the portal.
-    username, password = "filters-scanner", "scanner-password-1"
-    admin = {"Authorization": f"Bearer {admin_token}"}
-    httpx.post(
-        f"{gateway_url}/api/users",
-        json={"username": username, "password": password, "email": "", "admin": False},
-        headers=admin,
+    # A real user without the admin flag, made and logged in through the portal: not in the
+    # filter's group, then a member of it who is not one of its admins.
+    username, password = f"filters-scanner-{filter_id}", "scanner-password-1"
+    ok(
+        client.post(
+            "/api/users",
+            json={"username": username, "password": password, "email": "", "admin": False},
+        )
     )
     login = httpx.post(f"{gateway_url}/api/auth", json={"username": username, "password": password})
     assert login.status_code == 200, login.text
-    user = {"Authorization": f"Bearer {login.json()['token']}"}
-    assert "admins" in refused(call(user), 403)
-    refused(httpx.get(f"{gateway_url}/api/filters/4120", headers=admin), 404)  # nothing stored
+    outsider = {"Authorization": f"Bearer {login.json()['token']}"}
+    # Joining a group needs access to its streams (SkyPortal's rule).
+    member = user(client, streams=(ztf_stream, wntr_stream), groups=(group_id,))
+    managed = f"filter {filter_id} is managed by the admins of group {group_id}"
+    if f"{method} {path}" in MANAGING:
+        assert refused(call(outsider), 403) == managed
+        assert refused(call(member.headers), 403) == managed
+    else:
+        # Outside the group the filter does not exist; its members read it.
+        assert refused(call(outsider), 404) == f"no filter with id {filter_id}"
+        assert call(member.headers).status_code == 200
+    assert stored(client, filter_id) == before  # nothing changed
 
 
-def test_key_order_inside_stages_survives_rest(client: httpx.Client, ztf_alerts: dict) -> None:
+def test_a_group_admin_manages_the_groups_filters(
+    client: httpx.Client,
+    gateway_url: str,
+    make_filter: Callable[..., int],
+    group_id: int,
+    ztf_stream: int,
+    wntr_stream: int,
+) -> None:
+    filter_id = make_filter()
+    admin = user(client, streams=(ztf_stream, wntr_stream), admin_of=(group_id,))
+    other_group = portal_group(client, "filters-api-other", [ztf_stream])
+    other = user(client, streams=(ztf_stream,), admin_of=(other_group,))
+    with httpx.Client(base_url=gateway_url, headers=admin.headers, timeout=60) as as_admin:
+        created = ok(as_admin.post("/api/filters", json=new_filter(filter_id, group_id)))
+        fid = created["data"]["fid"]
+        assert stored(as_admin, filter_id)["active_fid"] == fid
+        patched = ok(as_admin.patch("/api/filters", json={"filter_id": filter_id, "active": False}))
+        assert patched["data"]["active"] is False
+        assert stored(client, filter_id)["active"] is False
+        # The admin of another group manages none of this group's filters.
+        managed = f"filter {filter_id} is managed by the admins of group {group_id}"
+        refusal = httpx.patch(
+            f"{gateway_url}/api/filters",
+            json={"filter_id": filter_id, "active": True},
+            headers=other.headers,
+        )
+        assert refused(refusal, 403) == managed
+        assert stored(client, filter_id)["active"] is False
+        removed = as_admin.delete(f"/api/filters/{filter_id}")
+        assert removed.status_code == 200, removed.text
+    assert refused(client.get(f"/api/filters/{filter_id}"), 404) == gone(filter_id)
+
+
+def test_key_order_inside_stages_survives_rest(
+    client: httpx.Client, make_filter: Callable[..., int], group_id: int
+) -> None:
     # A multi-key $sort means "by the first key, then the second": order is meaning.
-    filter_id = 4190
+    filter_id = make_filter()
     pipeline = [
         {"$match": {"candidate.magpsf": {"$gt": 0}}},
         {"$project": {"zeta": "$candidate.magpsf", "alpha": "$candidate.fid", "_id": 0}},
         {"$sort": {"zeta": -1, "alpha": 1}},
     ]
     body = json.dumps(
-        new_filter(filter_id, pipeline, autosave={"active": True, "pipeline": pipeline})
+        new_filter(filter_id, group_id, pipeline, autosave={"active": True, "pipeline": pipeline})
     )
     created = ok(client.post("/api/filters", content=body))
     try:

@@ -196,7 +196,6 @@ def test_the_mesh_services_declare_their_access() -> None:
     assert declared == {
         f"/{archive}/IngestAlerts": "internal",
         f"/{archive}/IngestCatalog": SYSTEM_ADMIN,
-        f"/{xmatch}/CrossMatch": "internal",
         f"/{ml}/Score": "internal",
         f"/{broker}/Pause": SYSTEM_ADMIN,
         f"/{broker}/Resume": SYSTEM_ADMIN,
