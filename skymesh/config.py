@@ -70,6 +70,8 @@ class Settings:
     kafka_group_id: str = "skymesh-broker"
     dead_letter_topic: str = "skymesh.deadletter"
     broker_batch_size: int = 256
+    # Kafka's default; the broker keeps polling while it waits, so an outage never hits it.
+    kafka_max_poll_interval_ms: int = 300_000
     log_level: str = "INFO"
 
     @property
@@ -103,6 +105,7 @@ class Settings:
             kafka_group_id=_env_str("SKYMESH_KAFKA_GROUP_ID", "skymesh-broker"),
             dead_letter_topic=_env_str("SKYMESH_DEAD_LETTER_TOPIC", "skymesh.deadletter"),
             broker_batch_size=_env_int("SKYMESH_BROKER_BATCH_SIZE", 256),
+            kafka_max_poll_interval_ms=_env_int("SKYMESH_KAFKA_MAX_POLL_INTERVAL_MS", 300_000),
             log_level=_env_str("SKYMESH_LOG_LEVEL", "INFO"),
         )
 
@@ -121,5 +124,6 @@ class Settings:
             "SKYMESH_KAFKA_GROUP_ID": self.kafka_group_id,
             "SKYMESH_DEAD_LETTER_TOPIC": self.dead_letter_topic,
             "SKYMESH_BROKER_BATCH_SIZE": str(self.broker_batch_size),
+            "SKYMESH_KAFKA_MAX_POLL_INTERVAL_MS": str(self.kafka_max_poll_interval_ms),
             "SKYMESH_LOG_LEVEL": self.log_level,
         }

@@ -3,6 +3,13 @@
 A batch is safe when the archive has acknowledged its alerts and Kafka has acknowledged its
 dead letters. A crash before that re-delivers the batch, and the archive ignores the alerts
 it already holds, so every alert is archived exactly once.
+
+The batch runs beside the poll loop, not inside it: while it waits out an outage (or while the
+broker is paused) the assigned partitions are paused and the consumer keeps polling, so it
+stays in its group however long the wait, instead of being evicted after
+``max.poll.interval.ms``. A rebalance in the middle of a batch does not fail it: offsets are
+committed for the partitions still assigned, and a revoked partition's records go to their
+new owner, which the archive's idempotence makes harmless.
 """
 
 from __future__ import annotations
@@ -10,9 +17,12 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError
+from aiokafka.structs import ConsumerRecord
 
-from services.broker.pipeline import BatchProcessor, dead_letter_headers
+from services.broker.dead_letters import DeadLetterBox, consumed_pattern, kafka_retry
+from services.broker.pipeline import BatchProcessor, BatchResult
 from skymesh.config import Settings
 
 log = logging.getLogger(__name__)
@@ -23,6 +33,21 @@ METADATA_MAX_AGE_MS = 3000
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 
 
+class Rebalances(ConsumerRebalanceListener):
+    def __init__(self, owner: SurveyConsumer) -> None:
+        self.owner = owner
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        log.info("partitions revoked", extra={"fields": {"partitions": str(sorted(revoked))}})
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        self.owner.rebalances += 1
+        log.info("partitions assigned", extra={"fields": {"partitions": str(sorted(assigned))}})
+        if self.owner.holding and self.owner.consumer is not None:
+            # New partitions arrive unpaused: hold them too until the batch is safe.
+            self.owner.consumer.pause(*assigned)
+
+
 class SurveyConsumer:
     def __init__(self, settings: Settings, processor: BatchProcessor) -> None:
         self.settings = settings
@@ -31,6 +56,11 @@ class SurveyConsumer:
         self.running = asyncio.Event()
         self.running.set()
         self.consumer: AIOKafkaConsumer | None = None
+        self.dead_letters = DeadLetterBox(settings.kafka_bootstrap, settings.dead_letter_topic)
+        # True while the consumer holds its partitions paused (a batch in flight, or paused).
+        self.holding = False
+        self.rebalances = 0
+        self.commit_failures = 0
 
     def topics(self) -> list[str]:
         if self.consumer is None:
@@ -40,88 +70,112 @@ class SurveyConsumer:
     async def lag(self) -> int:
         if self.consumer is None or not (assigned := self.consumer.assignment()):
             return 0
-        ends = await self.consumer.end_offsets(list(assigned))
-        total = 0
-        for tp in assigned:
-            total += max(0, ends[tp] - await self.consumer.position(tp))
-        return total
+        try:
+            ends = await asyncio.wait_for(self.consumer.end_offsets(list(assigned)), 2)
+            total = 0
+            for tp in assigned:
+                total += max(0, ends[tp] - await self.consumer.position(tp))
+            return total
+        except (TimeoutError, IllegalStateError):  # Kafka away, or a rebalance: unknown now
+            return -1
 
     async def run(self) -> None:
-        bootstrap = self.settings.kafka_bootstrap
         self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap,
+            bootstrap_servers=self.settings.kafka_bootstrap,
             group_id=f"{self.settings.kafka_group_id}-{self.survey.name.lower()}",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             metadata_max_age_ms=METADATA_MAX_AGE_MS,
             max_partition_fetch_bytes=MAX_MESSAGE_BYTES,
             fetch_max_bytes=4 * MAX_MESSAGE_BYTES,
+            max_poll_interval_ms=self.settings.kafka_max_poll_interval_ms,
         )
-        dead_letters = AIOKafkaProducer(
-            bootstrap_servers=bootstrap,
-            acks="all",
-            enable_idempotence=True,
-            max_request_size=MAX_MESSAGE_BYTES,
+        await kafka_retry("start the consumer", self.consumer.start)
+        await self.dead_letters.start()
+        pattern = consumed_pattern(
+            self.survey.topic_pattern, self.settings.dead_letter_topic, self.survey.name
         )
-        await _start_with_retry(self.consumer, "consumer")
-        await _start_with_retry(dead_letters, "dead-letter producer")
-        self.consumer.subscribe(pattern=self.survey.topic_pattern)
-        log.info(
-            "consuming",
-            extra={"fields": {"survey": self.survey.name, "pattern": self.survey.topic_pattern}},
-        )
+        self.consumer.subscribe(pattern=pattern, listener=Rebalances(self))
+        log.info("consuming", extra={"fields": {"survey": self.survey.name, "pattern": pattern}})
         try:
             while True:
-                await self.running.wait()
+                if not self.running.is_set():
+                    await self._hold_until(asyncio.ensure_future(self.running.wait()))
+                    continue
                 batches = await self.consumer.getmany(
                     timeout_ms=POLL_TIMEOUT_MS, max_records=self.settings.broker_batch_size
                 )
                 records = [record for part in batches.values() for record in part]
-                if not records:
-                    continue
-                result = await self.processor.process(records)
-                for letter in result.dead:
-                    await dead_letters.send_and_wait(
-                        self.settings.dead_letter_topic,
-                        letter.record.value,
-                        key=letter.record.key,
-                        headers=dead_letter_headers(letter, self.survey.name),
-                    )
-                log.info(
-                    "batch archived",
-                    extra={
-                        "fields": {
-                            "survey": self.survey.name,
-                            "records": len(records),
-                            "inserted": len(result.inserted),
-                            "duplicates": len(result.duplicates),
-                            "dead_lettered": len(result.dead),
-                        }
-                    },
-                )
-                # Only now that the batch is safe do its offsets move on.
-                await self.consumer.commit(
-                    {
-                        TopicPartition(tp.topic, tp.partition): part[-1].offset + 1
-                        for tp, part in batches.items()
-                        if part
-                    }
-                )
+                if records:
+                    await self._process(batches, records)
         finally:
             await self.consumer.stop()
-            await dead_letters.stop()
+            await self.dead_letters.stop()
 
+    async def _process(
+        self, batches: dict[TopicPartition, list[ConsumerRecord]], records: list[ConsumerRecord]
+    ) -> None:
+        work = asyncio.ensure_future(self._make_safe(records))
+        await self._hold_until(work)
+        result = work.result()
+        log.info(
+            "batch archived",
+            extra={
+                "fields": {
+                    "survey": self.survey.name,
+                    "records": len(records),
+                    "inserted": len(result.inserted),
+                    "duplicates": len(result.duplicates),
+                    "dead_lettered": len(result.dead),
+                }
+            },
+        )
+        # Only now that the batch is safe do its offsets move on.
+        await self._commit({tp: part[-1].offset + 1 for tp, part in batches.items() if part})
 
-async def _start_with_retry(client: AIOKafkaConsumer | AIOKafkaProducer, what: str) -> None:
-    delay = 0.5
-    while True:
+    async def _make_safe(self, records: list[ConsumerRecord]) -> BatchResult:
+        result = await self.processor.process(records)
+        await self.dead_letters.send(result.dead, self.survey.name)
+        return result
+
+    async def _hold_until(self, work: asyncio.Future) -> None:
+        """Keeps polling, with every partition paused, until ``work`` is done."""
+        assert self.consumer is not None
+        consumer = self.consumer
+        self.holding = True
+        consumer.pause(*consumer.assignment())
         try:
-            await client.start()
+            while not work.done():
+                await asyncio.wait([work], timeout=POLL_TIMEOUT_MS / 1000)
+                if work.done():
+                    break
+                # Paused partitions return nothing; the call itself tells the group we live.
+                stray = await consumer.getmany(timeout_ms=0)
+                for tp, part in stray.items():
+                    # A partition assigned between pause() and this poll: give it back.
+                    consumer.seek(tp, part[0].offset)
+                consumer.pause(*consumer.assignment())
+        finally:
+            self.holding = False
+            consumer.resume(*consumer.assignment())
+            if not work.done():
+                work.cancel()
+        work.result()  # re-raises what the work raised
+
+    async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
+        assert self.consumer is not None
+        consumer = self.consumer
+        owned = consumer.assignment()
+        # A partition revoked during the batch belongs to another member now: it re-reads
+        # from the last commit, and the archive recognises what this batch archived.
+        mine = {tp: offset for tp, offset in offsets.items() if tp in owned}
+        if not mine:
             return
-        except Exception as exc:  # KafkaConnectionError and friends while Kafka boots
+        try:
+            await kafka_retry("commit offsets", lambda: consumer.commit(mine))
+        except (CommitFailedError, IllegalStateError) as exc:
+            self.commit_failures += 1
             log.warning(
-                "kafka not reachable, retrying",
-                extra={"fields": {"client": what, "error": str(exc), "retry_in_s": delay}},
+                "offsets not committed (the group rebalanced); the batch will be re-delivered",
+                extra={"fields": {"error": repr(exc)}},
             )
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 10.0)

@@ -1,4 +1,22 @@
-"""One batch of Kafka records through the mesh: decode, enrich, (ML, cross-match), archive."""
+"""One batch of Kafka records through the mesh, in explicit stages.
+
+decode → enrich → ML + cross-match → archive → evaluate → post to the portal.
+
+Every stage is idempotent and says which of its failures are the alert's fault (*poison*)
+and which are the mesh's (*transient*):
+
+- decode/prepare and enrich run here: an exception there is the alert's own fault;
+- the stages that call a service treat INVALID_ARGUMENT / OUT_OF_RANGE ("this document is
+  invalid") as poison and anything else (unreachable, timed out, internal error) as an outage:
+  the stage is retried with backoff, for as long as it takes, and the batch resumes at that
+  stage: nothing done before it is redone.
+
+Poison alerts are isolated by halving the refused set, so one bad alert takes no other along.
+An alert refused before the archive stage is dead-lettered and not archived; from the
+evaluate stage on the alert is archived already: a filter that raised on it dead-letters it
+with stage ``evaluate`` (so that replaying it after the filter is fixed re-runs the filters;
+the archive then recognises it as a duplicate) and the other filters' passes are posted.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +27,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import bson
 import grpc
@@ -22,22 +40,23 @@ from skymesh.archive.v1 import archive_pb2, archive_pb2_grpc
 from skymesh.filters.v1 import filters_pb2, filters_pb2_grpc
 from skymesh.ml.v1 import ml_pb2, ml_pb2_grpc
 from skymesh.portal.v1 import portal_pb2, portal_pb2_grpc
+from skymesh.runtime.errors import POISON_CODES
 from skymesh.xmatch.v1 import xmatch_pb2, xmatch_pb2_grpc
 
 log = logging.getLogger(__name__)
 
-# Codes that mean "the other service cannot answer right now": wait and retry, never drop.
-RETRYABLE = frozenset(
-    {
-        grpc.StatusCode.UNAVAILABLE,
-        grpc.StatusCode.DEADLINE_EXCEEDED,
-        grpc.StatusCode.RESOURCE_EXHAUSTED,
-        grpc.StatusCode.ABORTED,
-    }
-)
 CALL_TIMEOUT_S = 60
 LATENCY_WINDOW = 10_000
+FIRST_RETRY_S = 0.2
+MAX_RETRY_S = 10.0
 T = TypeVar("T")
+
+
+class Poison(Exception):
+    """A service refused (part of) the request as invalid: some alert in it is bad."""
+
+    def __init__(self, exc: grpc.aio.AioRpcError) -> None:
+        super().__init__(f"{exc.code().name}: {exc.details()}")
 
 
 @dataclass
@@ -53,6 +72,10 @@ class SurveyCounters:
     duplicate: int = 0
     dead_lettered: int = 0
     batches: int = 0
+    # Service calls that failed for a transient reason and were retried.
+    retries: int = 0
+    # What the batch in flight waits for ("archive: UNAVAILABLE: ..."), empty when nothing.
+    waiting_on: str = ""
     # (filter_id, fid) -> what that filter version did
     filters: dict[tuple[int, str], FilterCounter] = field(default_factory=dict)
     latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_WINDOW))
@@ -70,7 +93,18 @@ class SurveyCounters:
 @dataclass
 class DeadLetter:
     record: ConsumerRecord
+    stage: str
     reason: str
+
+
+@dataclass
+class Item:
+    """One alert of the batch and the record it came from."""
+
+    alert: PreparedAlert
+    record: ConsumerRecord
+    # The object's merged aux document as archived (BSON), set by the archive stage.
+    merged_aux: bytes = b""
 
 
 @dataclass
@@ -80,23 +114,23 @@ class BatchResult:
     dead: list[DeadLetter] = field(default_factory=list)
     passes: list[filters_pb2.FilterPass] = field(default_factory=list)
 
-
-async def with_backoff(call: Callable[[], Awaitable[T]], what: str, max_delay: float = 10.0) -> T:
-    """Retries ``call()`` while the callee cannot answer, with capped exponential backoff."""
-    delay = 0.2
-    while True:
-        try:
-            return await call()
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() not in RETRYABLE:
-                raise
-            log.warning(
-                "%s cannot answer, retrying",
-                what,
-                extra={"fields": {"code": exc.code().name, "retry_in_s": delay}},
-            )
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, max_delay)
+    def dead_letter(self, record: ConsumerRecord, stage: str, reason: str) -> None:
+        # A record holding several alerts is dead-lettered once, for its first bad alert.
+        if any(letter.record is record for letter in self.dead):
+            return
+        self.dead.append(DeadLetter(record, stage, reason))
+        log.error(
+            "alert dead-lettered",
+            extra={
+                "fields": {
+                    "stage": stage,
+                    "topic": record.topic,
+                    "partition": record.partition,
+                    "offset": record.offset,
+                    "reason": reason,
+                }
+            },
+        )
 
 
 @dataclass
@@ -114,41 +148,135 @@ class BatchProcessor:
         self.clients = clients
         self.counters = SurveyCounters()
 
-    def prepare(
-        self, records: list[ConsumerRecord]
-    ) -> tuple[list[PreparedAlert], list[DeadLetter]]:
-        prepared: list[PreparedAlert] = []
-        dead: list[DeadLetter] = []
+    async def process(self, records: list[ConsumerRecord]) -> BatchResult:
+        result = BatchResult()
+        items = self.decode(records, result)
+        items = self.enrich(items, result)
+        scored, matched = await asyncio.gather(
+            self.stage("ml", items, self.score, result),
+            self.stage("xmatch", items, self.cross_match, result),
+        )
+        survivors = {id(item) for item in scored} & {id(item) for item in matched}
+        items = [item for item in items if id(item) in survivors]
+        items = await self.stage("archive", items, lambda part: self.archive(part, result), result)
+        items = await self.stage(
+            "evaluate", items, lambda part: self.evaluate(part, result), result
+        )
+        await self.stage("post", items, lambda part: self.post(part, result), result)
+        self._count(records, result)
+        return result
+
+    def _count(self, records: list[ConsumerRecord], result: BatchResult) -> None:
+        counters = self.counters
+        counters.batches += 1
+        counters.processed += len(records)
+        counters.archived += len(result.inserted)
+        counters.duplicate += len(result.duplicates)
+        counters.dead_lettered += len(result.dead)
+        done_ms = time.time() * 1000
+        counters.latencies_ms.extend(done_ms - record.timestamp for record in records)
+
+    # -- stages run here: their exceptions are the alert's fault --------------------------
+
+    def decode(self, records: list[ConsumerRecord], result: BatchResult) -> list[Item]:
+        items: list[Item] = []
         for record in records:
             try:
-                alerts = [self.survey.prepare(p) for p in self.survey.decode(record.value or b"")]
-            except Exception as exc:  # any alert we cannot process goes to the dead letters
-                reason = f"{type(exc).__name__}: {exc}"
-                dead.append(DeadLetter(record, reason))
-                log.error(
-                    "alert dead-lettered",
-                    extra={
-                        "fields": {
-                            "topic": record.topic,
-                            "partition": record.partition,
-                            "offset": record.offset,
-                            "reason": reason,
-                        }
-                    },
-                )
+                packets = self.survey.decode(record.value or b"")
+                prepared = [self.survey.prepare(packet) for packet in packets]
+            except Exception as exc:  # undecodable or invalid for the survey's schema
+                result.dead_letter(record, "decode", f"{type(exc).__name__}: {exc}")
                 continue
-            prepared.extend(alerts)
+            items.extend(Item(alert, record) for alert in prepared)
+        return items
+
+    def enrich(self, items: list[Item], result: BatchResult) -> list[Item]:
+        """Galactic and ecliptic coordinates; one vectorised call, per alert if that fails."""
+        try:
+            self._coordinates(items)
+            return items
+        except Exception:  # some alert's position is bad: find it
+            kept = []
+            for item in items:
+                try:
+                    self._coordinates([item])
+                    kept.append(item)
+                except Exception as exc:
+                    result.dead_letter(item.record, "enrich", f"{type(exc).__name__}: {exc}")
+            return kept
+
+    @staticmethod
+    def _coordinates(items: list[Item]) -> None:
+        alerts = [item.alert for item in items]
         for alert, coordinates in zip(
-            prepared,
-            enrichment.coordinates([a.ra for a in prepared], [a.dec for a in prepared]),
+            alerts,
+            enrichment.coordinates([a.ra for a in alerts], [a.dec for a in alerts]),
             strict=True,
         ):
             alert.alert["coordinates"] = coordinates
-        return prepared, dead
 
-    async def score(self, alerts: list[PreparedAlert]) -> None:
+    # -- stages that call a service -------------------------------------------------------
+
+    async def stage(
+        self,
+        name: str,
+        items: list[Item],
+        call: Callable[[list[Item]], Awaitable[None]],
+        result: BatchResult,
+    ) -> list[Item]:
+        """Runs ``call`` on ``items``; returns the items it did not refuse as poison.
+
+        A refusal names no alert, so the refused set is halved until the bad alert is alone.
+        """
+        if not items:
+            return items
+        try:
+            await call(items)
+            return items
+        except Poison as exc:
+            if len(items) == 1:
+                result.dead_letter(items[0].record, name, f"refused by the mesh: {exc}")
+                return []
+        half = len(items) // 2
+        return [
+            *await self.stage(name, items[:half], call, result),
+            *await self.stage(name, items[half:], call, result),
+        ]
+
+    async def call(self, what: str, request: Callable[[], Awaitable[T]]) -> T:
+        """One service call, retried with capped backoff until it succeeds or is refused.
+
+        Only a refusal of the request as invalid is final; every other failure is the mesh's
+        and is waited out, so an outage never dead-letters an alert.
+        """
+        delay = FIRST_RETRY_S
+        while True:
+            try:
+                answer = await request()
+                self.counters.waiting_on = ""
+                return answer
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() in POISON_CODES:
+                    raise Poison(exc) from None
+                self.counters.retries += 1
+                self.counters.waiting_on = f"{what}: {exc.code().name}: {exc.details()}"
+                log.warning(
+                    "%s cannot answer, retrying",
+                    what,
+                    extra={
+                        "fields": {
+                            "code": exc.code().name,
+                            "details": exc.details(),
+                            "retry_in_s": delay,
+                        }
+                    },
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_RETRY_S)
+
+    async def score(self, items: list[Item]) -> None:
         """classifications.<model> and <model>_version from the ml service, in one call."""
-        inputs = [a for a in alerts if a.ml_input is not None]
+        inputs = [item.alert for item in items if item.alert.ml_input is not None]
         if not inputs or not self.survey.ml_models:
             return
         request = ml_pb2.ScoreRequest(
@@ -164,46 +292,50 @@ class BatchProcessor:
                 if a.ml_input is not None
             ],
         )
-        response = await with_backoff(
-            lambda: self.clients.ml.Score(request, timeout=CALL_TIMEOUT_S), "ml"
+        response = await self.call(
+            "ml", lambda: self.clients.ml.Score(request, timeout=CALL_TIMEOUT_S)
         )
         by_candid = {a.candid: a for a in inputs}
-        for result in response.results:
-            classifications = by_candid[result.candid].alert["classifications"]
-            for model, score in result.scores.items():
+        for scores in response.results:
+            classifications = by_candid[scores.candid].alert["classifications"]
+            for model, score in scores.scores.items():
                 classifications[model] = score
                 classifications[f"{model}_version"] = response.versions.get(model, "")
 
-    async def cross_match(self, alerts: list[PreparedAlert]) -> None:
+    async def cross_match(self, items: list[Item]) -> None:
         """aux.cross_matches for every alert; the archive keeps an object's first ones."""
-        if not alerts:
-            return
+        alerts = [item.alert for item in items]
         request = xmatch_pb2.CrossMatchRequest(
             positions=[xmatch_pb2.Position(key=str(a.candid), ra=a.ra, dec=a.dec) for a in alerts]
         )
-        response = await with_backoff(
-            lambda: self.clients.xmatch.CrossMatch(request, timeout=CALL_TIMEOUT_S), "xmatch"
+        response = await self.call(
+            "xmatch", lambda: self.clients.xmatch.CrossMatch(request, timeout=CALL_TIMEOUT_S)
         )
         by_key = {str(a.candid): a for a in alerts}
-        for result in response.results:
-            by_key[result.key].aux["cross_matches"] = {
-                catalog: bson.decode(raw)["matches"] for catalog, raw in result.matches_bson.items()
+        for matched in response.results:
+            by_key[matched.key].aux["cross_matches"] = {
+                catalog: bson.decode(raw)["matches"]
+                for catalog, raw in matched.matches_bson.items()
             }
 
-    async def archive(self, alerts: list[PreparedAlert]) -> archive_pb2.IngestAlertsResponse:
+    async def archive(self, items: list[Item], result: BatchResult) -> None:
+        """Alerts and aux merges; an alert the archive already holds comes back a duplicate."""
         request = archive_pb2.IngestAlertsRequest(
             catalog=self.survey.alerts_collection,
-            alerts_bson=[bson.encode(a.alert) for a in alerts],
-            aux_bson=[bson.encode(a.aux) for a in alerts],
+            alerts_bson=[bson.encode(item.alert.alert) for item in items],
+            aux_bson=[bson.encode(item.alert.aux) for item in items],
         )
-        return await with_backoff(
-            lambda: self.clients.archive.IngestAlerts(request, timeout=CALL_TIMEOUT_S), "archive"
+        response = await self.call(
+            "archive", lambda: self.clients.archive.IngestAlerts(request, timeout=CALL_TIMEOUT_S)
         )
+        result.inserted += response.inserted_candids
+        result.duplicates += response.duplicate_candids
+        merged = {bson.decode(raw)["_id"]: raw for raw in response.aux_bson}
+        for item in items:
+            item.merged_aux = merged.get(item.alert.object_id, b"")
 
-    async def evaluate(
-        self, alerts: list[PreparedAlert], aux_bson: list[bytes]
-    ) -> filters_pb2.EvaluateResponse:
-        """Every active filter on the batch, with each object's whole archived history.
+    async def evaluate(self, items: list[Item], result: BatchResult) -> None:
+        """Every active filter on the alerts, with each object's whole archived history.
 
         Re-delivered alerts are evaluated again: what consumes the passes is idempotent, so a
         crash between archiving and posting loses no candidate.
@@ -212,51 +344,73 @@ class BatchProcessor:
         request = filters_pb2.EvaluateRequest(
             catalog=self.survey.alerts_collection,
             alerts_bson=[
-                bson.encode({k: v for k, v in a.alert.items() if k not in cutouts}) for a in alerts
+                bson.encode({k: v for k, v in item.alert.alert.items() if k not in cutouts})
+                for item in items
             ],
-            aux_bson=aux_bson,
+            aux_bson=sorted({item.merged_aux for item in items if item.merged_aux}),
         )
-        return await with_backoff(
-            lambda: self.clients.filters.Evaluate(request, timeout=CALL_TIMEOUT_S), "filters"
+        response = await self.call(
+            "filters", lambda: self.clients.filters.Evaluate(request, timeout=CALL_TIMEOUT_S)
+        )
+        self.counters.count_filters(response)
+        result.passes += response.passes
+        by_candid = {item.alert.candid: item for item in items}
+        for error in response.errors:
+            if (item := by_candid.get(error.candid)) is not None:
+                reason = f"filter {error.filter_id} (version {error.fid}) raised: {error.message}"
+                result.dead_letter(item.record, "evaluate", reason)
+
+    async def post(self, items: list[Item], result: BatchResult) -> None:
+        """Hands the passes of ``items`` to the portal in one call (idempotent there)."""
+        alerts = {item.alert.candid: item.alert for item in items}
+        passes = result.passes
+        failed: dict[int, str] = {}
+        passes = [p for p in passes if p.candid in alerts]
+        if not passes:
+            return
+        objects = portal_pb2.ObjIds(obj_ids=sorted({p.object_id for p in passes}))
+        missing = await self.call(
+            "portal",
+            lambda: self.clients.portal.WithoutThumbnails(objects, timeout=CALL_TIMEOUT_S),
+        )
+        # Thumbnails are drawn with matplotlib: off the event loop.
+        posts = await asyncio.to_thread(
+            self.passed_alerts, alerts, passes, set(missing.obj_ids), failed
+        )
+        records = {item.alert.candid: item.record for item in items}
+        for candid, reason in failed.items():
+            result.dead_letter(records[candid], "post", reason)
+        if not posts:
+            return
+        request = portal_pb2.PostPassesRequest(alerts=posts)
+        await self.call(
+            "portal", lambda: self.clients.portal.PostPasses(request, timeout=CALL_TIMEOUT_S)
         )
 
     def passed_alerts(
         self,
-        alerts: list[PreparedAlert],
+        alerts: dict[int, PreparedAlert],
         passes: list[filters_pb2.FilterPass],
         need_thumbnails: set[str],
+        failed: dict[int, str],
     ) -> list[portal_pb2.PassedAlert]:
         """What the portal needs of each passing alert: its filters' outcomes, its photometry
         (the plug-in reads it off the alert and its own history) and, for objects the portal
-        has no stamps of yet, its thumbnails."""
-        by_candid = {a.candid: a for a in alerts}
+        has no stamps of yet, its thumbnails. An alert whose photometry or stamps cannot be
+        read is left out and noted in ``failed`` (candid -> reason)."""
         passed_at = datetime.now(UTC).isoformat()
         posts: dict[int, portal_pb2.PassedAlert] = {}
-        survey = self.survey
         for passed in passes:
+            if passed.candid in failed:
+                continue
             post = posts.get(passed.candid)
             if post is None:
-                alert = by_candid[passed.candid]
-                post = posts[passed.candid] = portal_pb2.PassedAlert(
-                    candid=alert.candid,
-                    obj_id=alert.object_id,
-                    ra=alert.ra,
-                    dec=alert.dec,
-                    score=survey.candidate_score(alert.alert),
-                    collection=survey.alerts_collection,
-                    instrument=survey.instrument or "",
-                    photometry=[
-                        portal_pb2.PhotometryPoint(**asdict(point))
-                        for point in survey.photometry(alert.alert, alert.aux)
-                    ],
-                    thumbnails=[
-                        portal_pb2.Thumbnail(type=kind, png=image)
-                        for kind, image in survey.thumbnails(alert.alert).items()
-                    ]
-                    if alert.object_id in need_thumbnails
-                    else [],
-                    passed_at=passed_at,
-                )
+                try:
+                    post = self._passed_alert(alerts[passed.candid], need_thumbnails, passed_at)
+                except Exception as exc:  # the alert's own data: not the mesh's fault
+                    failed[passed.candid] = f"{type(exc).__name__}: {exc}"
+                    continue
+                posts[passed.candid] = post
             post.filters.append(
                 portal_pb2.PassedFilter(
                     filter_id=passed.filter_id,
@@ -268,81 +422,27 @@ class BatchProcessor:
             )
         return list(posts.values())
 
-    async def post(self, alerts: list[PreparedAlert], passes: list[filters_pb2.FilterPass]) -> None:
-        """Hands the batch's passes to the portal in one call (idempotent there)."""
-        if not passes:
-            return
-        objects = portal_pb2.ObjIds(obj_ids=sorted({p.object_id for p in passes}))
-        missing = await with_backoff(
-            lambda: self.clients.portal.WithoutThumbnails(objects, timeout=CALL_TIMEOUT_S),
-            "portal",
+    def _passed_alert(
+        self, alert: PreparedAlert, need_thumbnails: set[str], passed_at: str
+    ) -> portal_pb2.PassedAlert:
+        survey = self.survey
+        return portal_pb2.PassedAlert(
+            candid=alert.candid,
+            obj_id=alert.object_id,
+            ra=alert.ra,
+            dec=alert.dec,
+            score=survey.candidate_score(alert.alert),
+            collection=survey.alerts_collection,
+            instrument=survey.instrument or "",
+            photometry=[
+                portal_pb2.PhotometryPoint(**asdict(point))
+                for point in survey.photometry(alert.alert, alert.aux)
+            ],
+            thumbnails=[
+                portal_pb2.Thumbnail(type=kind, png=image)
+                for kind, image in survey.thumbnails(alert.alert).items()
+            ]
+            if alert.object_id in need_thumbnails
+            else [],
+            passed_at=passed_at,
         )
-        # Thumbnails are drawn with matplotlib: off the event loop.
-        posts = await asyncio.to_thread(self.passed_alerts, alerts, passes, set(missing.obj_ids))
-        request = portal_pb2.PostPassesRequest(alerts=posts)
-        await with_backoff(
-            lambda: self.clients.portal.PostPasses(request, timeout=CALL_TIMEOUT_S), "portal"
-        )
-
-    async def process(self, records: list[ConsumerRecord]) -> BatchResult:
-        result = await self._through_the_mesh(records)
-        counters = self.counters
-        counters.batches += 1
-        counters.processed += len(records)
-        counters.archived += len(result.inserted)
-        counters.duplicate += len(result.duplicates)
-        counters.dead_lettered += len(result.dead)
-        done_ms = time.time() * 1000
-        counters.latencies_ms.extend(done_ms - record.timestamp for record in records)
-        return result
-
-    async def _through_the_mesh(self, records: list[ConsumerRecord]) -> BatchResult:
-        """The batch through ML, cross-match, archive and filters.
-
-        A service that refuses the batch for good (not "try again") is answering about some
-        alert in it: halve the batch until that alert is alone, and dead-letter it with the
-        service's reason, so one poison alert neither blocks the stream nor takes others along.
-        """
-        prepared, dead = self.prepare(records)
-        result = BatchResult(dead=dead)
-        if not prepared:
-            return result
-        try:
-            await asyncio.gather(self.score(prepared), self.cross_match(prepared))
-            response = await self.archive(prepared)
-            evaluation = await self.evaluate(prepared, list(response.aux_bson))
-            await self.post(prepared, list(evaluation.passes))
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() in RETRYABLE:
-                raise
-            live = [r for r in records if all(d.record is not r for d in dead)]
-            if len(live) == 1:
-                reason = f"refused by the mesh: {exc.code().name}: {exc.details()}"
-                log.error("alert dead-lettered", extra={"fields": {"reason": reason}})
-                result.dead.append(DeadLetter(live[0], reason))
-                return result
-            half = len(live) // 2
-            for part in (live[:half], live[half:]):
-                sub = await self._through_the_mesh(part)
-                result.inserted += sub.inserted
-                result.duplicates += sub.duplicates
-                result.dead += sub.dead
-                result.passes += sub.passes
-            return result
-        result.inserted = list(response.inserted_candids)
-        result.duplicates = list(response.duplicate_candids)
-        result.passes = list(evaluation.passes)
-        self.counters.count_filters(evaluation)
-        return result
-
-
-def dead_letter_headers(letter: DeadLetter, survey: str) -> list[tuple[str, bytes]]:
-    record = letter.record
-    headers: dict[str, Any] = {
-        "skymesh.reason": letter.reason,
-        "skymesh.survey": survey,
-        "skymesh.topic": record.topic,
-        "skymesh.partition": record.partition,
-        "skymesh.offset": record.offset,
-    }
-    return [(key, str(value).encode()) for key, value in headers.items()]

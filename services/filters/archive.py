@@ -16,12 +16,13 @@ from skymesh.archive.v1 import archive_pb2, archive_pb2_grpc
 from skymesh.config import Settings
 from skymesh.runtime.clients import service_channel
 from skymesh.runtime.documents import from_json, to_json
+from skymesh.runtime.errors import Unavailable
 
 CALL_TIMEOUT_S = 310.0
 DEFAULT_MAX_TIME_MS = 30_000
 
 
-class ArchiveUnavailable(RuntimeError):
+class ArchiveUnavailable(Unavailable):
     """The archive did not answer; the request may be retried."""
 
 

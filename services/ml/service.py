@@ -41,10 +41,10 @@ class MLServicer(ml_pb2_grpc.MLServiceServicer):
             return_exceptions=True,
         )
         failures = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+        # Not the alerts' fault when Triton is away: UNAVAILABLE, so the broker waits it out.
         unavailable = [f for f in failures if isinstance(f, TritonUnavailable)]
         if unavailable:
-            # Not the alerts' fault: the broker keeps them and retries the batch.
-            await context.abort(grpc.StatusCode.UNAVAILABLE, "; ".join(map(str, unavailable)))
+            raise TritonUnavailable("; ".join(map(str, unavailable)))
         if failures:
             raise failures[0]
         columns = {

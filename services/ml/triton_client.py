@@ -18,6 +18,7 @@ from tritonclient.utils import InferenceServerException
 
 from services.ml.inputs import InputKind
 from services.ml.registry import ModelSpec
+from skymesh.runtime.errors import Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ CHUNKS_IN_FLIGHT = 4
 RETRYABLE = {"StatusCode.UNAVAILABLE", "StatusCode.DEADLINE_EXCEEDED", "StatusCode.NOT_FOUND"}
 
 
-class TritonUnavailable(Exception):
+class TritonUnavailable(Unavailable):
     """Triton is unreachable, or does not serve the model now: retry later."""
 
 

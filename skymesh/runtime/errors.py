@@ -1,8 +1,12 @@
-"""Maps domain exceptions to gRPC status codes, so handlers only raise.
+"""Maps exceptions to gRPC status codes in one place, so handlers only raise.
 
 Envoy turns the codes into HTTP statuses (INVALID_ARGUMENT 400, UNAUTHENTICATED 401,
-PERMISSION_DENIED 403, NOT_FOUND 404) and the gateway's Lua filter into Kowalski's
-``{"status": "error", "message"}`` envelope.
+PERMISSION_DENIED 403, NOT_FOUND 404, UNAVAILABLE 503) and the gateway's Lua filter into
+Kowalski's ``{"status": "error", "message"}`` envelope.
+
+The codes also carry the mesh's failure classes: a dependency that cannot answer (database,
+PostgreSQL, Triton, another service) is UNAVAILABLE or DEADLINE_EXCEEDED, which callers wait
+out; only INVALID_ARGUMENT / OUT_OF_RANGE say that the request itself is bad (POISON_CODES).
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import grpc
+import sqlalchemy.exc
+from asyncpg.exceptions import PostgresConnectionError
+from pymongo.errors import ConnectionFailure, ExecutionTimeout
 
 from skymesh.runtime.auth import AuthError
 
@@ -31,7 +38,25 @@ class Conflict(RuntimeError):
     """A concurrent change won; the caller may retry (gRPC ABORTED)."""
 
 
+class Unavailable(RuntimeError):
+    """A dependency cannot answer now (HTTP 503); the request may be retried as it is."""
+
+
+# The only answers that blame the request: everything else is the mesh's to wait out.
+POISON_CODES = frozenset({grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.OUT_OF_RANGE})
+
+# First match wins: the dependency outages before the generic classes they derive from
+# (a PyMongo connection failure is not a bad request, nor is a timeout).
 STATUS_OF: list[tuple[type[BaseException], grpc.StatusCode]] = [
+    (Unavailable, grpc.StatusCode.UNAVAILABLE),
+    (ExecutionTimeout, grpc.StatusCode.DEADLINE_EXCEEDED),
+    (ConnectionFailure, grpc.StatusCode.UNAVAILABLE),  # AutoReconnect, server selection
+    (PostgresConnectionError, grpc.StatusCode.UNAVAILABLE),
+    (sqlalchemy.exc.OperationalError, grpc.StatusCode.UNAVAILABLE),
+    (sqlalchemy.exc.InterfaceError, grpc.StatusCode.UNAVAILABLE),
+    (sqlalchemy.exc.TimeoutError, grpc.StatusCode.UNAVAILABLE),  # connection pool
+    (ConnectionError, grpc.StatusCode.UNAVAILABLE),  # refused, reset: the socket's peer
+    (TimeoutError, grpc.StatusCode.DEADLINE_EXCEEDED),
     (AuthError, grpc.StatusCode.UNAUTHENTICATED),
     (Conflict, grpc.StatusCode.ABORTED),
     (PermissionError, grpc.StatusCode.PERMISSION_DENIED),
@@ -56,10 +81,19 @@ def grpc_errors(method: Handler) -> Handler:
             # refusal, an outage stays retryable).
             await context.abort(exc.code(), exc.details() or exc.code().name)
         except Exception as exc:
-            for kind, code in STATUS_OF:
-                if isinstance(exc, kind):
-                    await context.abort(code, str(exc))
+            if (code := status_of(exc)) is not None:
+                await context.abort(code, str(exc) or type(exc).__name__)
             log.exception("unhandled error in %s", method.__qualname__)
             await context.abort(grpc.StatusCode.INTERNAL, f"internal error: {exc}")
 
     return wrapper  # type: ignore[return-value]
+
+
+def status_of(exc: BaseException) -> grpc.StatusCode | None:
+    """The status ``exc`` stands for, or None for an unexpected error (INTERNAL)."""
+    if isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.connection_invalidated:
+        return grpc.StatusCode.UNAVAILABLE
+    for kind, code in STATUS_OF:
+        if isinstance(exc, kind):
+            return code
+    return None

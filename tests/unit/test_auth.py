@@ -199,6 +199,8 @@ def test_the_mesh_services_declare_their_access() -> None:
         f"/{ml}/Score": "internal",
         f"/{broker}/Pause": SYSTEM_ADMIN,
         f"/{broker}/Resume": SYSTEM_ADMIN,
+        f"/{broker}/ListDeadLetters": SYSTEM_ADMIN,
+        f"/{broker}/Replay": SYSTEM_ADMIN,
     }
 
 

@@ -1,0 +1,185 @@
+"""The batch's stages: poison is isolated and dead-lettered, outages are waited out, and a
+retry resumes at the stage that failed."""
+
+from __future__ import annotations
+
+import bson
+import grpc
+from aiokafka.structs import ConsumerRecord
+
+from services.broker.pipeline import BatchProcessor, MeshClients
+from services.broker.surveys import WINTER
+from skymesh.archive.v1 import archive_pb2
+from skymesh.filters.v1 import filters_pb2
+from skymesh.xmatch.v1 import xmatch_pb2
+from tests.conftest import WNTR_DIR
+
+
+def record(offset: int, value: bytes) -> ConsumerRecord:
+    return ConsumerRecord(
+        topic="winter_20240311",
+        partition=0,
+        offset=offset,
+        timestamp=0,
+        timestamp_type=0,
+        key=None,
+        value=value,
+        checksum=None,
+        serialized_key_size=0,
+        serialized_value_size=len(value),
+        headers=(),
+    )
+
+
+class Archive:
+    """Refuses any batch holding the poison candid, as a service would for a bad document."""
+
+    def __init__(self, poison: int) -> None:
+        self.poison = poison
+        self.archived: list[int] = []
+
+    async def IngestAlerts(self, request, timeout=None):  # noqa: ASYNC109 - a gRPC stub's signature
+        candids = [bson.decode(raw)["candid"] for raw in request.alerts_bson]
+        if self.poison in candids:
+            raise grpc.aio.AioRpcError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                grpc.aio.Metadata(),
+                grpc.aio.Metadata(),
+                details=f"document {self.poison} is invalid",
+            )
+        self.archived += candids
+        return archive_pb2.IngestAlertsResponse(inserted_candids=candids)
+
+
+def rpc_error(code: grpc.StatusCode, details: str) -> grpc.aio.AioRpcError:
+    return grpc.aio.AioRpcError(code, grpc.aio.Metadata(), grpc.aio.Metadata(), details=details)
+
+
+class Flaky:
+    """Fails its first ``failures`` calls with ``code``, then answers like ``inner``."""
+
+    def __init__(self, inner: object, failures: int, code: grpc.StatusCode) -> None:
+        self.inner = inner
+        self.failures = failures
+        self.code = code
+        self.calls = 0
+
+    def __getattr__(self, name: str):
+        async def call(request, timeout=None):  # noqa: ASYNC109 - a gRPC stub's signature
+            self.calls += 1
+            if self.calls <= self.failures:
+                raise rpc_error(self.code, "connection refused")
+            return await getattr(self.inner, name)(request, timeout=timeout)
+
+        return call
+
+
+class FailingFilter:
+    """One filter that raises on one alert, as the filters service reports it."""
+
+    def __init__(self, candid: int) -> None:
+        self.candid = candid
+
+    async def Evaluate(self, request, timeout=None):  # noqa: ASYNC109 - a gRPC stub's signature
+        return filters_pb2.EvaluateResponse(
+            filters_evaluated=1,
+            errors=[
+                filters_pb2.FilterError(
+                    filter_id=7, fid="v1", candid=self.candid, message="can't $divide by zero"
+                )
+            ],
+        )
+
+
+class Empty:
+    async def CrossMatch(self, request, timeout=None):  # noqa: ASYNC109 - a gRPC stub's signature
+        return xmatch_pb2.CrossMatchResponse()
+
+    async def Evaluate(self, request, timeout=None):  # noqa: ASYNC109 - a gRPC stub's signature
+        return filters_pb2.EvaluateResponse()
+
+
+def winter_records() -> tuple[WINTER, list[ConsumerRecord], list[int]]:
+    files = sorted(WNTR_DIR.rglob("*.avro"))
+    records = [record(i, path.read_bytes()) for i, path in enumerate(files)]
+    survey = WINTER(r"^winter_\d{8}$")
+    return survey, records, [survey.decode(r.value)[0]["candid"] for r in records]
+
+
+async def test_one_poison_alert_is_dead_lettered_and_the_rest_archived() -> None:
+    survey, records, candids = winter_records()
+    poison = candids[5]
+    archive = Archive(poison)
+    processor = BatchProcessor(
+        survey, MeshClients(archive=archive, xmatch=Empty(), ml=None, filters=Empty(), portal=None)
+    )
+    result = await processor.process(records)
+    assert sorted(archive.archived) == sorted(c for c in candids if c != poison)
+    assert sorted(result.inserted) == sorted(archive.archived)
+    (letter,) = result.dead
+    assert letter.record.offset == 5
+    assert letter.stage == "archive"
+    assert f"document {poison} is invalid" in letter.reason
+    assert "INVALID_ARGUMENT" in letter.reason
+    assert processor.counters.dead_lettered == 1
+    assert processor.counters.processed == len(records)
+
+
+async def test_an_outage_is_waited_out_and_nothing_is_dead_lettered() -> None:
+    """INTERNAL and UNAVAILABLE are the mesh's failures: retried, never the alerts' fault."""
+    survey, records, candids = winter_records()
+    archive = Archive(poison=-1)
+    flaky_archive = Flaky(archive, failures=2, code=grpc.StatusCode.UNAVAILABLE)
+    flaky_filters = Flaky(Empty(), failures=2, code=grpc.StatusCode.INTERNAL)
+    processor = BatchProcessor(
+        survey,
+        MeshClients(
+            archive=flaky_archive, xmatch=Empty(), ml=None, filters=flaky_filters, portal=None
+        ),
+    )
+    result = await processor.process(records)
+    assert result.dead == []
+    assert sorted(archive.archived) == sorted(candids)
+    assert processor.counters.retries == 4
+    assert processor.counters.waiting_on == ""
+
+
+async def test_a_retry_after_archiving_resumes_at_the_failed_stage() -> None:
+    """The filters fail after the archive took the batch: the archive is not called again."""
+    survey, records, candids = winter_records()
+    archive = Archive(poison=-1)
+    counted_archive = Flaky(archive, failures=0, code=grpc.StatusCode.OK)
+    processor = BatchProcessor(
+        survey,
+        MeshClients(
+            archive=counted_archive,
+            xmatch=Empty(),
+            ml=None,
+            filters=Flaky(Empty(), failures=3, code=grpc.StatusCode.UNAVAILABLE),
+            portal=None,
+        ),
+    )
+    result = await processor.process(records)
+    assert counted_archive.calls == 1
+    assert sorted(result.inserted) == sorted(candids)
+    assert result.dead == []
+
+
+async def test_a_filter_that_raises_dead_letters_its_alert_at_the_evaluate_stage() -> None:
+    survey, records, candids = winter_records()
+    archive = Archive(poison=-1)
+    processor = BatchProcessor(
+        survey,
+        MeshClients(
+            archive=archive,
+            xmatch=Empty(),
+            ml=None,
+            filters=FailingFilter(candids[3]),
+            portal=None,
+        ),
+    )
+    result = await processor.process(records)
+    assert sorted(archive.archived) == sorted(candids)  # archived all the same
+    (letter,) = result.dead
+    assert (letter.stage, letter.record.offset) == ("evaluate", 3)
+    assert letter.reason == "filter 7 (version v1) raised: can't $divide by zero"
