@@ -33,7 +33,6 @@ from google.protobuf import json_format, struct_pb2
 from pymongo import ASCENDING, MongoClient, UpdateOne
 from pymongo.errors import OperationFailure
 
-from bench.alerts import synthetic_messages
 from bench.filters import FILTERS, kowalski_upstream
 from services.broker.surveys.ml_inputs import make_triplet, ztf_features
 from skymesh.broker.v1 import broker_pb2, broker_pb2_grpc
@@ -45,6 +44,7 @@ from skymesh.infra.process import free_port
 from skymesh.portal.v1 import portal_pb2, portal_pb2_grpc
 from skymesh.runtime.clients import service_channel
 from skymesh.sky import angular_separation_deg, cone_pixel_ranges
+from skymesh.synthetic import synthetic_messages
 
 # The whole mesh but the gateway: the benchmark talks gRPC to the services.
 COMPONENTS = tuple(name for name in stack.components(Settings()) if name != "gateway")

@@ -1,4 +1,4 @@
-"""Synthetic alert streams made from the bundled real ZTF alerts (not a benchmark itself)."""
+"""Synthetic alert streams made from the bundled real ZTF alerts, for benchmarks and load tests."""
 
 from __future__ import annotations
 
