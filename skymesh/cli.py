@@ -10,8 +10,8 @@ from pathlib import Path
 
 from skymesh.catalogs import add_ingest_arguments
 from skymesh.config import HOST, REPO_ROOT, Settings
-from skymesh.infra import stack
-from skymesh.infra.process import StartupError, Supervisor
+from skymesh.infra import stack, state
+from skymesh.infra.process import WATCHDOG, StartupError, Supervisor
 from skymesh.produce import alert_files, produce_sync
 
 DATA = REPO_ROOT / "data"
@@ -38,7 +38,7 @@ def cmd_install(settings: Settings, _: argparse.Namespace) -> int:
 def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     settings = stack.with_secret(settings)
     try:
-        stack.up(settings, only=args.only)
+        stack.up(settings, only=args.only, watch=True)
     except StartupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -135,16 +135,49 @@ def cmd_down(settings: Settings, _: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_stop(settings: Settings, args: argparse.Namespace) -> int:
+    stopped = stack.hold(settings, args.components)
+    print("stopped: " + (", ".join(stopped) if stopped else "none of them was running"))
+    print("held down until `skymesh start " + " ".join(args.components) + "`")
+    return 0
+
+
+def cmd_start(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        started = stack.release(stack.with_secret(settings), args.components)
+    except StartupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print("started: " + (", ".join(started) if started else "all of them were running"))
+    return 0
+
+
 def cmd_status(settings: Settings, _: argparse.Namespace) -> int:
     status = Supervisor(settings.run_dir).status()
-    if not status:
+    held = [n for n in stack.ORDER if state.is_held(settings.run_dir, n) and n not in status]
+    if not status and not held:
         print("nothing runs (make run starts the mesh)")
         return 0
-    for name, pid in status.items():
-        state = f"running (pid {pid})" if pid else "NOT RUNNING (stale pid file)"
+    restarts = state.read_restarts(settings.run_dir)
+    rank = {name: i for i, name in enumerate((*stack.ORDER, WATCHDOG))}
+    names = sorted([*status, *held], key=lambda n: rank.get(n, len(rank)))
+    print(f"{'NAME':10} {'STATE':28} {'ADDRESS':16} {'HEALTH':12} RESTARTS")
+    for name in names:
+        pid = status.get(name)
+        if name in held or state.is_held(settings.run_dir, name):
+            text = f"held down (pid {pid})" if pid else "held down"
+        else:
+            text = f"running (pid {pid})" if pid else "NOT RUNNING (stale pid file)"
         port = getattr(settings.ports, PORT_OF.get(name, name), None)
         where = f"{HOST}:{port}" if port else ""
-        print(f"{name:10} {state:28} {where}")
+        health = "-"
+        if name in stack.SERVICES and pid and port:
+            health = stack.grpc_health(port) or "NO ANSWER"
+        restarted = restarts.get(name)
+        count = str(restarted.count) if restarted else "0"
+        if restarted and restarted.last:
+            count += time.strftime(" (last %Y-%m-%d %H:%M:%S)", time.localtime(restarted.last))
+        print(f"{name:10} {text:28} {where:16} {health:12} {count}")
     return 0 if all(status.values()) else 1
 
 
@@ -183,6 +216,13 @@ def parser() -> argparse.ArgumentParser:
     )
     up.set_defaults(func=cmd_up)
     sub.add_parser("down", help="stop every process the mesh started").set_defaults(func=cmd_down)
+    names = list(stack.ORDER)
+    stop = sub.add_parser("stop", help="stop components and keep them down (no watchdog restart)")
+    stop.add_argument("components", nargs="+", choices=names)
+    stop.set_defaults(func=cmd_stop)
+    start = sub.add_parser("start", help="start held or stopped components, waiting until ready")
+    start.add_argument("components", nargs="+", choices=names)
+    start.set_defaults(func=cmd_start)
     sub.add_parser("status", help="show what runs").set_defaults(func=cmd_status)
     produce = sub.add_parser("produce", help="send Avro alert files to a Kafka topic")
     produce.add_argument("paths", nargs="+", type=Path, help="alert files or folders of them")

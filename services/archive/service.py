@@ -23,6 +23,7 @@ from skymesh.config import Settings
 from skymesh.runtime.auth import caller
 from skymesh.runtime.documents import from_json, to_json
 from skymesh.runtime.errors import NotFound, grpc_errors
+from skymesh.runtime.readiness import mongo_ready
 from skymesh.runtime.server import Service
 from skymesh.xmatch.v1 import xmatch_pb2, xmatch_pb2_grpc
 
@@ -156,4 +157,5 @@ def build(settings: Settings) -> Service:
         ],
         register=register,
         on_stop=close,
+        ready=mongo_ready(settings.mongo_uri),
     )

@@ -48,6 +48,7 @@ from skymesh.runtime.auth import MISSING_ACL, AuthError, caller
 from skymesh.runtime.clients import service_channel
 from skymesh.runtime.documents import from_json, to_json
 from skymesh.runtime.errors import Forbidden, NotFound, grpc_errors
+from skymesh.runtime.readiness import grpc_service_ready
 from skymesh.runtime.server import Service
 
 log = logging.getLogger(__name__)
@@ -435,4 +436,6 @@ def build(settings: Settings) -> Service:
         on_start=start,
         on_stop=stop,
         background=[registry.poll_forever],
+        # Its alerts' history comes from the archive (which needs the database).
+        ready=grpc_service_ready(settings.address("archive")),
     )

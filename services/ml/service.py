@@ -13,6 +13,7 @@ from services.ml.triton_client import TritonScorer, TritonUnavailable
 from skymesh.config import Settings
 from skymesh.ml.v1 import ml_pb2, ml_pb2_grpc
 from skymesh.runtime.errors import grpc_errors
+from skymesh.runtime.readiness import triton_ready
 from skymesh.runtime.server import Service
 
 log = logging.getLogger(__name__)
@@ -100,4 +101,5 @@ def build(settings: Settings) -> Service:
         register=lambda server: ml_pb2_grpc.add_MLServiceServicer_to_server(servicer, server),
         on_start=read_model_configs,
         on_stop=scorer.close,
+        ready=triton_ready(settings.address("triton_grpc")),
     )

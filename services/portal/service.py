@@ -22,6 +22,7 @@ from skymesh.portal.v1 import portal_pb2, portal_pb2_grpc
 from skymesh.runtime.auth import AuthError, Identity, caller, issue_token
 from skymesh.runtime.clients import identity_to_proto
 from skymesh.runtime.errors import NotFound, grpc_errors
+from skymesh.runtime.readiness import postgres_ready
 from skymesh.runtime.server import Service
 
 SERVICE = portal_pb2.DESCRIPTOR.services_by_name["PortalService"].full_name
@@ -542,4 +543,5 @@ def build(settings: Settings) -> Service:
         resolver=servicer.resolve,
         on_start=servicer.start,
         on_stop=close,
+        ready=postgres_ready(settings.postgres_dsn),
     )

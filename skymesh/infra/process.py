@@ -8,12 +8,13 @@ stubs): no orphans survive a stop.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from skymesh.config import HOST
 
 # /proc states of a process that has exited (zombie, dead) or whose entry is already gone.
 DEAD_STATES = frozenset({"Z", "X", None})
+# Stopped before anything else, so that it never restarts what is being stopped.
+WATCHDOG = "watchdog"
 
 
 class StartupError(RuntimeError):
@@ -61,8 +64,11 @@ class Managed:
 class Supervisor:
     """Starts components in order, waits for each to be ready, stops them in reverse."""
 
-    def __init__(self, run_dir: Path) -> None:
+    def __init__(self, run_dir: Path, order: Sequence[str] = ()) -> None:
         self.run_dir = run_dir
+        # Start order: stop_all stops these in reverse, whatever their pid files' ages say
+        # (a component the watchdog restarted has a newer pid file than its dependents).
+        self.order = tuple(order)
         self.pid_dir = run_dir / "pids"
         self.log_dir = run_dir / "logs"
         self._started: list[tuple[str, subprocess.Popen[bytes]]] = []
@@ -73,11 +79,47 @@ class Supervisor:
     def log_file(self, name: str) -> Path:
         return self.log_dir / f"{name}.log"
 
+    @contextlib.contextmanager
+    def lock(self, name: str) -> Iterator[None]:
+        """Holds ``name``'s lock: one starter or stopper of a component at a time, across
+        processes (``skymesh up`` twice at once, the watchdog, ``skymesh stop``) and threads."""
+        lock_dir = self.run_dir / "locks"
+        lock_dir.mkdir(parents=True, exist_ok=True)
+        with (lock_dir / f"{name}.lock").open("a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def running(self, name: str) -> int | None:
+        """The pid of ``name`` when it runs, else None."""
+        pid = read_pid(self.pid_file(name))
+        return pid if pid is not None and pid_alive(pid) else None
+
     def start(self, spec: Managed) -> subprocess.Popen[bytes]:
+        """Starts ``spec`` and waits until it is ready; refuses when it already runs."""
+        with self.lock(spec.name):
+            if (pid := self.running(spec.name)) is not None:
+                raise StartupError(f"{spec.name} already runs (pid {pid}); stop it first")
+            proc = self.spawn(spec)
+            self.wait_ready(spec, proc)
+        return proc
+
+    def ensure(self, spec: Managed) -> bool:
+        """Starts ``spec`` unless it runs, and waits until it is ready either way (another
+        starter may have just spawned it). True when this call started it."""
+        with self.lock(spec.name):
+            if (pid := self.running(spec.name)) is None:
+                self.wait_ready(spec, self.spawn(spec))
+                return True
+            self.wait_ready(spec, None, pid)
+            return False
+
+    def spawn(self, spec: Managed) -> subprocess.Popen[bytes]:
+        """Starts ``spec`` without waiting for it; the caller holds its lock."""
         self.pid_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        if (pid := read_pid(self.pid_file(spec.name))) is not None and pid_alive(pid):
-            raise StartupError(f"{spec.name} already runs (pid {pid}); stop it first")
         log = self.log_file(spec.name).open("ab")
         proc = subprocess.Popen(
             spec.argv,
@@ -91,29 +133,43 @@ class Supervisor:
         log.close()
         self.pid_file(spec.name).write_text(str(proc.pid))
         self._started.append((spec.name, proc))
+        return proc
+
+    def wait_ready(
+        self,
+        spec: Managed,
+        proc: subprocess.Popen[bytes] | None,
+        pid: int | None = None,
+        cancelled: Callable[[], bool] = lambda: False,
+    ) -> None:
+        """Waits until ``spec`` is ready; raises when it exits first or takes too long."""
         deadline = time.monotonic() + spec.startup_timeout
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
+        while time.monotonic() < deadline and not cancelled():
+            exited = proc.poll() is not None if proc is not None else not pid_alive(pid or 0)
+            if exited:
+                code = proc.returncode if proc is not None else "?"
                 raise StartupError(
-                    f"{spec.name} exited with code {proc.returncode} during startup; "
+                    f"{spec.name} exited with code {code} during startup; "
                     f"log {self.log_file(spec.name)}:\n{tail(self.log_file(spec.name))}"
                 )
             if spec.ready():
-                return proc
+                return
             time.sleep(0.2)
+        if cancelled():
+            return
         raise StartupError(
             f"{spec.name} was not ready within {spec.startup_timeout:.0f}s; "
             f"log {self.log_file(spec.name)}:\n{tail(self.log_file(spec.name))}"
         )
 
     def stop_all(self, timeout: float = 20.0) -> list[str]:
-        """Stops everything with a pid file under this run dir, newest first."""
+        """Stops everything with a pid file under this run dir: the watchdog first, then in
+        reverse start order (unknown names, newest first, before those)."""
         stopped = []
         names = (
             sorted(
                 (p.stem for p in self.pid_dir.glob("*.pid")),
-                key=lambda n: self.pid_file(n).stat().st_mtime,
-                reverse=True,
+                key=self._stop_rank,
             )
             if self.pid_dir.exists()
             else []
@@ -127,13 +183,23 @@ class Supervisor:
         self._started.clear()
         return stopped
 
+    def _stop_rank(self, name: str) -> tuple[int, float]:
+        if name == WATCHDOG:
+            return (0, 0.0)
+        if name in self.order:
+            return (2, -self.order.index(name))
+        with contextlib.suppress(FileNotFoundError):
+            return (1, -self.pid_file(name).stat().st_mtime)
+        return (1, 0.0)
+
     def stop(self, name: str, timeout: float = 20.0) -> bool:
-        pid_file = self.pid_file(name)
-        pid = read_pid(pid_file)
-        pid_file.unlink(missing_ok=True)
-        if pid is None or not pid_alive(pid):
-            return False
-        terminate_group(pid, timeout)
+        with self.lock(name):
+            pid_file = self.pid_file(name)
+            pid = read_pid(pid_file)
+            pid_file.unlink(missing_ok=True)
+            if pid is None or not pid_alive(pid):
+                return False
+            terminate_group(pid, timeout)
         for started_name, proc in self._started:
             if started_name == name:
                 with contextlib.suppress(subprocess.TimeoutExpired):

@@ -20,6 +20,7 @@ from skymesh.runtime.tracing import setup_tracing, shutdown_tracing
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 256 * 1024 * 1024  # alert batches carry cutouts
+READINESS_INTERVAL_S = 2.0
 
 
 @dataclass
@@ -37,6 +38,9 @@ class Service:
     on_stop: Callable[[], Awaitable[None]] | None = None
     # Long-running work beside the server (the broker's consume loop).
     background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # Whether the service's dependencies serve now (see skymesh.runtime.readiness): its
+    # health is SERVING or NOT_SERVING accordingly. None: SERVING while the process runs.
+    ready: Callable[[], Awaitable[bool]] | None = None
 
 
 def server_options() -> list[tuple[str, int]]:
@@ -70,10 +74,16 @@ async def serve(service: Service, settings: Settings, port: int) -> None:
 
     if service.on_start:
         await service.on_start()
+    health_names = ("", *service.service_names)
+    # Set before the server answers: the servicer says SERVING for "" until told otherwise.
+    ready = await _probe(service.ready) if service.ready else True
+    await _set_health(health_servicer, health_names, ready)
     await server.start()
-    for name in ("", *service.service_names):
-        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     tasks = [asyncio.create_task(work(), name=work.__name__) for work in service.background]
+    if service.ready:
+        probe_loop = asyncio.create_task(
+            _watch_readiness(service.ready, health_servicer, health_names, ready)
+        )
     log.info("serving", extra={"fields": {"address": f"{HOST}:{port}"}})
 
     stop = asyncio.Event()
@@ -85,6 +95,8 @@ async def serve(service: Service, settings: Settings, port: int) -> None:
     await stop.wait()
 
     log.info("shutting down")
+    if service.ready:
+        probe_loop.cancel()
     await health_servicer.enter_graceful_shutdown()
     for task in tasks:
         task.cancel()
@@ -100,6 +112,47 @@ async def serve(service: Service, settings: Settings, port: int) -> None:
     if failed:
         # A dead consume loop must not look healthy: exit non-zero so a supervisor restarts us.
         raise SystemExit(1)
+
+
+async def _probe(ready: Callable[[], Awaitable[bool]]) -> bool:
+    try:
+        return bool(await ready())
+    except Exception:
+        log.exception("readiness probe failed")
+        return False
+
+
+async def _set_health(
+    servicer: health.aio.HealthServicer, names: Sequence[str], ready: bool
+) -> None:
+    status = (
+        health_pb2.HealthCheckResponse.SERVING
+        if ready
+        else health_pb2.HealthCheckResponse.NOT_SERVING
+    )
+    for name in names:
+        await servicer.set(name, status)
+
+
+async def _watch_readiness(
+    ready: Callable[[], Awaitable[bool]],
+    servicer: health.aio.HealthServicer,
+    names: Sequence[str],
+    was_ready: bool,
+) -> None:
+    """Probes the dependencies every few seconds; logs each transition once."""
+    if not was_ready:
+        log.warning("not serving: a dependency is not ready")
+    while True:
+        await asyncio.sleep(READINESS_INTERVAL_S)
+        now_ready = await _probe(ready)
+        if now_ready != was_ready:
+            await _set_health(servicer, names, now_ready)
+            if now_ready:
+                log.info("serving: dependencies ready again")
+            else:
+                log.warning("not serving: a dependency is not ready")
+            was_ready = now_ready
 
 
 def run_service(build: Callable[[Settings], Service], port_name: str) -> None:
