@@ -22,6 +22,7 @@ from skymesh.ml.v1 import ml_pb2_grpc
 from skymesh.portal.v1 import portal_pb2_grpc
 from skymesh.runtime.clients import service_channel
 from skymesh.runtime.errors import Unavailable, grpc_errors
+from skymesh.runtime.readiness import kafka_ready
 from skymesh.runtime.server import Service
 from skymesh.xmatch.v1 import xmatch_pb2_grpc
 
@@ -182,5 +183,6 @@ def build(settings: Settings) -> Service:
             server,
         ),
         background=[consume_all],
+        ready=kafka_ready(settings.kafka_bootstrap),
         on_stop=close,
     )

@@ -19,6 +19,7 @@ from skymesh.runtime.documents import from_json, to_json
 from skymesh.runtime.errors import Unavailable
 
 CALL_TIMEOUT_S = 310.0
+OUTAGE_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
 DEFAULT_MAX_TIME_MS = 30_000
 
 
@@ -45,6 +46,8 @@ class ArchiveReader:
         except grpc.aio.AioRpcError as exc:
             if exc.code() == grpc.StatusCode.INVALID_ARGUMENT:
                 raise ValueError(f"archive refused the query: {exc.details()}") from None
+            if exc.code() not in OUTAGE_CODES:
+                raise  # the archive's own verdict, passed on as it is
             raise ArchiveUnavailable(
                 f"archive query failed: {exc.code().name}: {exc.details()}"
             ) from None
