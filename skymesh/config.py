@@ -72,6 +72,15 @@ class Settings:
     broker_batch_size: int = 256
     # Kafka's default; the broker keeps polling while it waits, so an outage never hits it.
     kafka_max_poll_interval_ms: int = 300_000
+    # /api/queries caps (services/archive/queries/limits.py): the longest a query may run
+    # (below the gateway's 310 s route timeout, so the caller gets our message, not Envoy's),
+    # and the most documents and BSON bytes one answer may hold (the JSON answer is larger and
+    # must fit the gateway's 256 MiB response limit).
+    query_max_time_ms: int = 300_000
+    query_max_documents: int = 100_000
+    query_max_bytes: int = 64 * 1024 * 1024
+    # The largest REST request body the gateway accepts (HTTP 413 beyond it).
+    gateway_max_request_bytes: int = 32 * 1024 * 1024
     log_level: str = "INFO"
 
     @property
@@ -105,6 +114,12 @@ class Settings:
             kafka_group_id=_env_str("SKYMESH_KAFKA_GROUP_ID", "skymesh-broker"),
             dead_letter_topic=_env_str("SKYMESH_DEAD_LETTER_TOPIC", "skymesh.deadletter"),
             broker_batch_size=_env_int("SKYMESH_BROKER_BATCH_SIZE", 256),
+            query_max_time_ms=_env_int("SKYMESH_QUERY_MAX_TIME_MS", 300_000),
+            query_max_documents=_env_int("SKYMESH_QUERY_MAX_DOCUMENTS", 100_000),
+            query_max_bytes=_env_int("SKYMESH_QUERY_MAX_BYTES", 64 * 1024 * 1024),
+            gateway_max_request_bytes=_env_int(
+                "SKYMESH_GATEWAY_MAX_REQUEST_BYTES", 32 * 1024 * 1024
+            ),
             kafka_max_poll_interval_ms=_env_int("SKYMESH_KAFKA_MAX_POLL_INTERVAL_MS", 300_000),
             log_level=_env_str("SKYMESH_LOG_LEVEL", "INFO"),
         )
@@ -124,6 +139,10 @@ class Settings:
             "SKYMESH_KAFKA_GROUP_ID": self.kafka_group_id,
             "SKYMESH_DEAD_LETTER_TOPIC": self.dead_letter_topic,
             "SKYMESH_BROKER_BATCH_SIZE": str(self.broker_batch_size),
+            "SKYMESH_QUERY_MAX_TIME_MS": str(self.query_max_time_ms),
+            "SKYMESH_QUERY_MAX_DOCUMENTS": str(self.query_max_documents),
+            "SKYMESH_QUERY_MAX_BYTES": str(self.query_max_bytes),
+            "SKYMESH_GATEWAY_MAX_REQUEST_BYTES": str(self.gateway_max_request_bytes),
             "SKYMESH_KAFKA_MAX_POLL_INTERVAL_MS": str(self.kafka_max_poll_interval_ms),
             "SKYMESH_LOG_LEVEL": self.log_level,
         }

@@ -37,7 +37,7 @@ class ArchiveServicer(archive_pb2_grpc.ArchiveServiceServicer):
         self.store = AlertStore(self.db)
 
     def _context(self) -> queries.QueryContext:
-        return queries.QueryContext(self.db, caller())
+        return queries.QueryContext(self.db, caller(), queries.Limits.from_settings(self.settings))
 
     @grpc_errors
     async def Query(

@@ -16,7 +16,7 @@ ranges as ``$gte``/``$lt`` ranges, run concurrently. On MongoDB they cost the sa
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +59,9 @@ class FindOptions:
     # Fields the caller needs beyond the position (e.g. a galaxy's distance), fetched even
     # where the projection leaves them out, and removed again afterwards.
     extra_fields: Sequence[str] = ()
+    # Called with each document as it arrives (a query's size cap raises from it), so that
+    # an oversized search stops before it is all in memory.
+    on_document: Callable[[Mapping[str, Any]], None] | None = None
 
 
 async def search(
@@ -123,7 +126,16 @@ async def fetch_ranges(
             )
             if options.hint:
                 cursor = cursor.hint(options.hint)
-            return await cursor.to_list()
+            if options.on_document is None:
+                return await cursor.to_list()
+            documents = []
+            try:
+                async for document in cursor:
+                    options.on_document(document)
+                    documents.append(document)
+            finally:
+                await cursor.close()
+            return documents
 
     batches = await asyncio.gather(*(find(part) for part in position_filters(ranges)))
     return [document for batch in batches for document in batch]

@@ -25,6 +25,9 @@ ROUTE_TIMEOUT_S = 310
 # Query answers with cutouts run to tens of MB; Envoy's 1 MiB default would cut them off.
 BODY_LIMIT_BYTES = 256 * 1024 * 1024
 MAX_DOWNSTREAM_CONNECTIONS = 10_000
+# Envoy's default (60 KiB), named for the 431 message below.
+MAX_REQUEST_HEADERS_KB = 60
+BUFFER_FILTER = "envoy.filters.http.buffer"
 NOT_FOUND_BODY = '{"status":"error","message":"no such API route; see proto/README.md"}'
 KEEP_PARENT = '"$@" & child=$!; trap \'kill -TERM "$child"\' TERM INT; wait "$child"'
 TYPE_URL = "type.googleapis.com/"  # Kowalski's default max_time_ms is 300 s
@@ -97,6 +100,42 @@ def _tracing(otlp_endpoint: str | None) -> tuple[dict[str, Any] | None, dict[str
     return tracing, cluster
 
 
+def _local_replies(max_request_bytes: int) -> dict[str, Any]:
+    """Envoy's own 413 and 431 answers as the envelope every other error has: they never
+    reach a service, and the Lua filter only reshapes the transcoder's JSON errors."""
+    too_large = {
+        413: (
+            f"request body too large: this gateway accepts at most {max_request_bytes} bytes "
+            f"({max_request_bytes / 2**20:g} MiB) per request"
+        ),
+        431: (
+            "request headers too large: this gateway accepts at most "
+            f"{MAX_REQUEST_HEADERS_KB} KiB of headers per request"
+        ),
+    }
+    return {
+        "mappers": [
+            {
+                "filter": {
+                    "status_code_filter": {
+                        "comparison": {
+                            "op": "EQ",
+                            "value": {
+                                "default_value": status,
+                                "runtime_key": f"skymesh.gateway.local_reply_{status}",
+                            },
+                        }
+                    }
+                },
+                "body_format_override": {
+                    "json_format": {"status": "error", "message": message},
+                },
+            }
+            for status, message in too_large.items()
+        ]
+    }
+
+
 def envoy_config(settings: Settings, descriptor_set: Path = DESCRIPTOR_SET) -> dict[str, Any]:
     services = mesh_services(descriptor_set)
     processes = sorted(set(services.values()))
@@ -104,6 +143,14 @@ def envoy_config(settings: Settings, descriptor_set: Path = DESCRIPTOR_SET) -> d
         {
             "match": {"prefix": f"/{service}/"},
             "route": {"cluster": services[service], "timeout": f"{ROUTE_TIMEOUT_S}s"},
+            # Native gRPC streams (a catalog's rows) pass unbuffered; the services bound
+            # their messages. REST requests match the catch-all until transcoded.
+            "typed_per_filter_config": {
+                BUFFER_FILTER: {
+                    "@type": TYPE_URL + "envoy.extensions.filters.http.buffer.v3.BufferPerRoute",
+                    "disabled": True,
+                }
+            },
         }
         for service in sorted(services)
     ]
@@ -126,6 +173,8 @@ def envoy_config(settings: Settings, descriptor_set: Path = DESCRIPTOR_SET) -> d
         "stat_prefix": "gateway",
         "codec_type": "AUTO",
         "generate_request_id": True,
+        "max_request_headers_kb": MAX_REQUEST_HEADERS_KB,
+        "local_reply_config": _local_replies(settings.gateway_max_request_bytes),
         "route_config": {
             "name": "mesh",
             "virtual_hosts": [{"name": "mesh", "domains": ["*"], "routes": routes}],
@@ -137,6 +186,16 @@ def envoy_config(settings: Settings, descriptor_set: Path = DESCRIPTOR_SET) -> d
                 "typed_config": {
                     "@type": TYPE_URL + "envoy.extensions.filters.http.lua.v3.Lua",
                     "default_source_code": {"filename": str(LUA_ERROR_ENVELOPE)},
+                },
+            },
+            {
+                # Refuses a REST body over the limit with 413 before anything reaches a
+                # service. The transcoder cannot: its max_request_body_size only ever raises
+                # Envoy's per-stream buffer limit, which answers need at 256 MiB.
+                "name": BUFFER_FILTER,
+                "typed_config": {
+                    "@type": TYPE_URL + "envoy.extensions.filters.http.buffer.v3.Buffer",
+                    "max_request_bytes": settings.gateway_max_request_bytes,
                 },
             },
             {

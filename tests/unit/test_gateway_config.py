@@ -47,3 +47,28 @@ def test_every_service_is_transcoded_and_routed_to_its_process() -> None:
     assert names.index("envoy.filters.http.lua") < names.index(
         "envoy.filters.http.grpc_json_transcoder"
     )
+
+
+def test_rest_bodies_are_capped_with_the_envelope_and_grpc_streams_are_not() -> None:
+    settings = replace(Settings(), gateway_max_request_bytes=1234)
+    hcm = envoy_config(settings)["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][
+        0
+    ]["typed_config"]
+    names = [f["name"] for f in hcm["http_filters"]]
+    # Before the transcoder, whose limits only ever grow the stream's buffer.
+    assert names.index("envoy.filters.http.buffer") < names.index(
+        "envoy.filters.http.grpc_json_transcoder"
+    )
+    buffer = next(f for f in hcm["http_filters"] if f["name"] == "envoy.filters.http.buffer")
+    assert buffer["typed_config"]["max_request_bytes"] == 1234
+    routes = hcm["route_config"]["virtual_hosts"][0]["routes"]
+    for route in routes[:-1]:  # native gRPC
+        assert route["typed_per_filter_config"]["envoy.filters.http.buffer"]["disabled"]
+    assert "typed_per_filter_config" not in routes[-1]  # REST, before transcoding
+    mappers = {
+        m["filter"]["status_code_filter"]["comparison"]["value"]["default_value"]: m
+        for m in hcm["local_reply_config"]["mappers"]
+    }
+    body = mappers[413]["body_format_override"]["json_format"]
+    assert body["status"] == "error" and "at most 1234 bytes" in body["message"]
+    assert mappers[431]["body_format_override"]["json_format"]["status"] == "error"

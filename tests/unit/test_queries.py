@@ -71,6 +71,13 @@ class FakeCursor:
     async def to_list(self) -> list[dict[str, Any]]:
         return self.documents
 
+    async def __aiter__(self) -> Any:
+        for document in self.documents:
+            yield document
+
+    async def close(self) -> None:
+        pass
+
 
 class FakeCollection:
     """Records what each call asked the database; finds its ``documents``, unfiltered."""

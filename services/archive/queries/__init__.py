@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from pymongo.errors import OperationFailure
+from pymongo.errors import ExecutionTimeout, OperationFailure
 
 from services.archive.queries.aggregate import aggregate
-from services.archive.queries.base import AUX_SUFFIX, QueryContext, QueryError, restrict
+from services.archive.queries.base import AUX_SUFFIX, Limits, QueryContext, QueryError, restrict
 from services.archive.queries.cone_search import cone_search
 from services.archive.queries.count import count_documents, estimated_document_count
 from services.archive.queries.find import find, find_one
+from services.archive.queries.guard import check_query
 from services.archive.queries.info import info
+from services.archive.queries.limits import time_limit_ms, timed_out
 from services.archive.queries.near import near
 
 Handler = Callable[[QueryContext, dict[str, Any], dict[str, Any]], Awaitable[Any]]
@@ -46,12 +50,34 @@ async def execute(ctx: QueryContext, request: Any) -> Any:
     kwargs = {} if kwargs is None else kwargs
     if not isinstance(kwargs, dict):
         raise QueryError(f"{query_type}: 'kwargs' must be a JSON object")
+    check_query(query, query_type, on_join=functools.partial(ctx.check_join, query_type))
+    check_query(kwargs, query_type, "kwargs")
+    time_ms = time_limit_ms(kwargs, query_type, ctx.limits)
+    # The handlers pass it on to the database as maxTimeMS.
+    kwargs = {**kwargs, "max_time_ms": time_ms}
     try:
-        return await handler(ctx, query, kwargs)
+        # Enforced here too: a database that ignores maxTimeMS must not hold the caller (and
+        # the archive's connection) for longer.
+        async with asyncio.timeout(time_ms / 1000) as deadline:
+            return await handler(ctx, query, kwargs)
+    except TimeoutError as exc:
+        if deadline.expired():
+            raise timed_out(query_type, time_ms) from exc
+        raise
+    except ExecutionTimeout as exc:
+        raise timed_out(query_type, time_ms) from exc
     except OperationFailure as exc:
         # The database's own verdict on the filter/projection/options, e.g. an unknown operator.
         message = (exc.details or {}).get("errmsg") or str(exc)
         raise QueryError(f"{query_type}: {message}") from exc
 
 
-__all__ = ["AUX_SUFFIX", "HANDLERS", "QueryContext", "QueryError", "execute", "restrict"]
+__all__ = [
+    "AUX_SUFFIX",
+    "HANDLERS",
+    "Limits",
+    "QueryContext",
+    "QueryError",
+    "execute",
+    "restrict",
+]

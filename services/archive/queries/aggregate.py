@@ -1,40 +1,41 @@
 """aggregate: a caller's pipeline on one catalog, passed through to the database.
 
 Kowalski refuses ``$unionWith``, ``$out`` and ``$merge`` (they reach other collections or
-write); so do we, wherever they appear (also inside ``$facet`` or ``$lookup`` pipelines), and
-``$lookup``/``$graphLookup`` may not read the admin-only collections unless the caller is an
-admin (a hole in Kowalski). For a caller whose streams restrict the collection, the pipeline
-starts with a ``$match`` on their programids (merged into a leading ``$geoNear``'s ``query``,
-which must stay first), and joins may not read a collection that restricts them (an alert
-collection or its ``_aux`` history): a join cannot be limited to their programids, so it is
-refused by the collection's name. SecantusDB evaluates a field path that crosses an array
-inside an expression as missing (see DESIGN.md); such a pipeline answers as the database
-answers.
+write); so do we, wherever they appear, together with the operators that run code (see
+guard.py, which walks every query), and ``$lookup``/``$graphLookup`` may not read the
+admin-only collections unless the caller is an admin (a hole in Kowalski). For a caller whose
+streams restrict the collection, the pipeline starts with a ``$match`` on their programids
+(merged into a leading ``$geoNear``'s ``query``, which must stay first), and joins may not read
+a collection that restricts them (an alert collection or its ``_aux`` history): a join cannot
+be limited to their programids, so it is refused by the collection's name
+(:meth:`QueryContext.check_join`). The answer is held to the query's caps (limits.py).
+SecantusDB evaluates a field path that crosses an array inside an expression as missing (see
+DESIGN.md); such a pipeline answers as the database answers.
 """
 
 from __future__ import annotations
 
 import ast
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
-from services.archive.queries.base import (
-    PROTECTED,
-    QueryContext,
-    QueryError,
-    max_time_ms,
-    restrict,
-)
+from services.archive.queries.base import QueryContext, QueryError, max_time_ms, restrict
+from services.archive.queries.guard import check_query
+from services.archive.queries.limits import Budget, collect
 
-FORBIDDEN_STAGES = ("$unionWith", "$out", "$merge")
-JOIN_STAGES = {"$lookup": "from", "$graphLookup": "from"}
+ADVICE = "add a $limit stage (or a narrower $match) to the pipeline"
 
 
 async def aggregate(ctx: QueryContext, query: dict[str, Any], kwargs: dict[str, Any]) -> list[Any]:
     collection = await ctx.collection(query, "aggregate")
     restriction = ctx.restriction(collection.name, "aggregate")
-    pipeline = _pipeline(query.get("pipeline"))
-    _check(pipeline, ctx)
+    raw = query.get("pipeline")
+    pipeline = _pipeline(raw)
+    if isinstance(raw, str):
+        # A pipeline sent as text was not part of the JSON that execute() walked.
+        check_query(pipeline, "aggregate", "pipeline", partial(ctx.check_join, "aggregate"))
+    budget = Budget.of("aggregate", kwargs, ctx.limits, ADVICE)
     pipeline = _restricted(pipeline, restriction)
     options: dict[str, Any] = {"maxTimeMS": max_time_ms(kwargs, "aggregate")}
     allow_disk_use = kwargs.get("allowDiskUse")
@@ -48,7 +49,7 @@ async def aggregate(ctx: QueryContext, query: dict[str, Any], kwargs: dict[str, 
             raise QueryError("aggregate: kwargs.batchSize must be a positive integer")
         options["batchSize"] = batch_size
     cursor = await collection.aggregate(pipeline, **options)
-    return await cursor.to_list()
+    return await collect(cursor, budget)
 
 
 def _pipeline(value: Any) -> list[dict[str, Any]]:
@@ -89,34 +90,3 @@ def _restricted(
     # Stages that must come first ($collStats, $indexStats, ...) are then refused by the
     # database: they would describe documents the caller may not read.
     return [{"$match": restriction}, *pipeline]
-
-
-def _check(pipeline: list[Any], ctx: QueryContext) -> None:
-    """Refuses forbidden stages, and joins from protected or restricted collections,
-    anywhere in the pipeline."""
-    for stage in pipeline:
-        if not isinstance(stage, Mapping):
-            continue
-        for operator, body in stage.items():
-            if operator in FORBIDDEN_STAGES:
-                raise QueryError(f"aggregate: pipeline uses forbidden stage {operator}")
-            if operator in JOIN_STAGES and isinstance(body, Mapping):
-                _check_join(operator, body.get(JOIN_STAGES[operator]), ctx)
-                if isinstance(body.get("pipeline"), list):
-                    _check(body["pipeline"], ctx)
-            if operator == "$facet" and isinstance(body, Mapping):
-                for sub_pipeline in body.values():
-                    if isinstance(sub_pipeline, list):
-                        _check(sub_pipeline, ctx)
-
-
-def _check_join(operator: str, source: Any, ctx: QueryContext) -> None:
-    if source is None and operator == "$lookup":
-        return  # a $lookup on $documents reads no collection
-    if not isinstance(source, str):
-        # {"db": ..., "coll": ...} would reach another database.
-        raise QueryError(f"aggregate: {operator}.from must be a collection name")
-    if source in PROTECTED and not ctx.caller.admin:
-        raise QueryError(f"aggregate: {operator} from {source!r} is for admins only")
-    if reason := ctx.join_refusal(source):
-        raise QueryError(f"aggregate: {operator} from {source!r} is refused: {reason}")

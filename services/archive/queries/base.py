@@ -11,12 +11,13 @@ every programid, is refused to such a caller.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
+from skymesh.config import Settings
 from skymesh.runtime.auth import Identity
 
 # Collections that hold credentials, other users' work or the mesh's own configuration:
@@ -37,10 +38,28 @@ class QueryError(ValueError):
     """The request is malformed or asks for something that does not exist (HTTP 400)."""
 
 
+@dataclass(frozen=True)
+class Limits:
+    """The most one query may take (see limits.py); a caller may ask for less, never more."""
+
+    max_time_ms: int = DEFAULT_MAX_TIME_MS
+    max_documents: int = 100_000
+    max_bytes: int = 64 * 1024 * 1024
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        return cls(
+            max_time_ms=settings.query_max_time_ms,
+            max_documents=settings.query_max_documents,
+            max_bytes=settings.query_max_bytes,
+        )
+
+
 @dataclass
 class QueryContext:
     db: AsyncDatabase
     caller: Identity
+    limits: Limits = field(default_factory=Limits)
 
     async def catalog_names(self) -> list[str]:
         names = await self.db.list_collection_names()
@@ -102,6 +121,25 @@ class QueryContext:
             f"your streams read only programids {sorted(programids)} of {catalog!r}, and a "
             f"join cannot be limited to them; query {catalog!r} directly instead"
         )
+
+    def check_join(
+        self, query_type: str, operator: str, body: Mapping[str, Any], where: str
+    ) -> None:
+        """Refuses a join (``$lookup``/``$graphLookup``, found at ``where``) that reads a
+        collection the caller may not read: admin-only ones (a hole in Kowalski), or one
+        that restricts the caller (:meth:`join_refusal`)."""
+        source = body.get("from")
+        if source is None and operator == "$lookup":
+            return  # a $lookup on $documents reads no collection
+        if not isinstance(source, str):
+            # {"db": ..., "coll": ...} would reach another database.
+            raise QueryError(
+                f"{query_type}: {operator}.from must be a collection name; found at {where}"
+            )
+        if source in PROTECTED and not self.caller.admin:
+            raise QueryError(f"{query_type}: {operator} from {source!r} is for admins only")
+        if reason := self.join_refusal(source):
+            raise QueryError(f"{query_type}: {operator} from {source!r} is refused: {reason}")
 
 
 def aux_of(catalog: str) -> str | None:

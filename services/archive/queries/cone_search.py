@@ -6,7 +6,9 @@ cone_search_unit, radec}``, ``query.catalogs {name: {filter, projection}}``, kwa
 Positions are found through ``coordinates.healpix`` (see services/archive/sky_search.py), not
 ``$geoWithin``. Without ``sort``, each object's documents come nearest first; ``skip`` and
 ``limit`` apply per object, as in Kowalski, where each object is its own find. Each catalog's
-filter also holds the caller's stream restriction on it, if any (see base.py).
+filter also holds the caller's stream restriction on it, if any (see base.py). The documents
+read and the answer are held to the query's caps (limits.py); the answer counts a document
+once per object whose cone holds it, as its JSON repeats it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 import ast
 from collections.abc import Mapping
 from typing import Any
+
+import bson
 
 from services.archive import sky_search
 from services.archive.queries.base import (
@@ -24,7 +28,12 @@ from services.archive.queries.base import (
     restrict,
     sort_spec,
 )
+from services.archive.queries.guard import check_query
+from services.archive.queries.limits import Budget, collect
 from skymesh import sky
+
+READ_ADVICE = "narrow the radius or the filter of each catalog"
+ANSWER_ADVICE = "add kwargs.limit (documents per object), or narrow the radius or the filters"
 
 
 async def cone_search(ctx: QueryContext, query: dict[str, Any], kwargs: dict[str, Any]) -> Any:
@@ -70,6 +79,10 @@ async def positional_query(
     limit = non_negative_int(dict(kwargs), "limit", query_type)
     sort = sort_spec(kwargs, query_type)
     time_limit = max_time_ms(dict(kwargs), query_type)
+    # What the searches read (the cones' HEALPix pixels hold a little more than the cones),
+    # checked as it arrives; and the answer itself.
+    read = Budget.of(query_type, kwargs, ctx.limits, READ_ADVICE)
+    answer = Budget.of(query_type, kwargs, ctx.limits, ANSWER_ADVICE)
     names = list(cones)
     result: dict[str, dict[str, list[Any]]] = {}
     for raw_name, spec in catalogs.items():
@@ -87,22 +100,33 @@ async def positional_query(
             filter_first=filter_first,
             hint=kwargs.get("hint"),
             max_time_ms=time_limit,
+            on_document=read.add,
         )
         found = await sky_search.search(collection, [cones[n] for n in names], options)
         per_object: dict[str, list[Any]] = {}
+        sizes: dict[int, int] = {}
         for name, matches in zip(names, found, strict=True):
             if sort:
-                per_object[name] = await collection.find(
-                    {"_id": {"$in": [m.document["_id"] for m in matches]}},
-                    projection=projection or None,
-                    sort=sort,
-                    skip=skip,
-                    limit=limit,
-                    max_time_ms=time_limit,
-                ).to_list()
+                per_object[name] = await collect(
+                    collection.find(
+                        {"_id": {"$in": [m.document["_id"] for m in matches]}},
+                        projection=projection or None,
+                        sort=sort,
+                        skip=skip,
+                        limit=answer.database_limit(limit),
+                        max_time_ms=time_limit,
+                    ),
+                    answer,
+                )
             else:
-                kept = matches[skip : skip + limit if limit else None]
-                per_object[name] = [m.document for m in kept]
+                kept = [m.document for m in matches[skip : skip + limit if limit else None]]
+                for document in kept:
+                    # A document in several cones is one object: sized once.
+                    size = sizes.get(id(document))
+                    if size is None:
+                        size = sizes[id(document)] = len(bson.encode(document))
+                    answer.add(document, size)
+                per_object[name] = kept
         result[catalog] = per_object
     return result
 
@@ -119,6 +143,8 @@ def _document(spec: Mapping[str, Any], key: str, query_type: str, catalog: str) 
             raise QueryError(
                 f"{query_type}: query.catalogs.{catalog}.{key} is not a valid object: {exc}"
             ) from exc
+        # Text was not part of the JSON that execute() walked.
+        check_query(value, query_type, f"catalogs.{catalog}.{key}")
     if not isinstance(value, Mapping):
         raise QueryError(f"{query_type}: query.catalogs.{catalog}.{key} must be a JSON object")
     return dict(value)
