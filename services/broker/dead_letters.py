@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError, KafkaTimeoutError
 from aiokafka.structs import ConsumerRecord
 
@@ -142,7 +142,9 @@ class DeadLetterBox:
 
     async def scan(self, selection: Selection) -> list[ConsumerRecord]:
         """The dead letters that match, as the topic holds them now (oldest first)."""
+        # Without a group, a consumer of the topic is assigned every partition of it.
         consumer = AIOKafkaConsumer(
+            self.topic,
             bootstrap_servers=self.bootstrap,
             enable_auto_commit=False,
             max_partition_fetch_bytes=MAX_MESSAGE_BYTES,
@@ -150,17 +152,13 @@ class DeadLetterBox:
         )
         await consumer.start()
         try:
-            if self.topic not in await consumer.topics():  # also refreshes the metadata
-                return []
-            partitions = consumer.partitions_for_topic(self.topic) or set()
-            chosen = [
-                TopicPartition(self.topic, p)
-                for p in sorted(partitions)
-                if selection.partition is None or p == selection.partition
-            ]
+            chosen = sorted(
+                tp
+                for tp in consumer.assignment()
+                if selection.partition is None or tp.partition == selection.partition
+            )
             if not chosen:
                 return []
-            consumer.assign(chosen)
             ends = await consumer.end_offsets(chosen)
             starts = await consumer.beginning_offsets(chosen)
             found: list[ConsumerRecord] = []
