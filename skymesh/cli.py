@@ -115,6 +115,7 @@ Try:
   curl -s -X POST {url}/api/queries -H "Authorization: Bearer $TOKEN" \\
        -d '{{"query_type":"info","query":{{"command":"catalog_names"}}}}'
   curl -s {url}/api/broker/status -H "Authorization: Bearer $TOKEN"
+  curl -s {url}/api/broker/deadletters -H "Authorization: Bearer $TOKEN"
 """
     )
     if api_token:

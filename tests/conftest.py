@@ -43,6 +43,12 @@ def free_ports() -> Ports:
     return Ports(**{f.name: free_port() for f in fields(Ports)})
 
 
+def mesh_settings(run_dir: Path, **overrides: Any) -> Settings:
+    """Settings of a mesh of a test's own: free loopback ports, its run dir, a JWT secret."""
+    base = replace(Settings.from_env(), ports=free_ports(), run_dir=run_dir)
+    return stack.with_secret(replace(base, **overrides))
+
+
 def decode_alert(path: Path) -> dict[str, Any]:
     with path.open("rb") as fh:
         (packet,) = list(fastavro.reader(fh))

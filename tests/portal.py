@@ -8,7 +8,16 @@ from typing import Any
 
 import httpx
 
+from skymesh.config import Settings
 from tests.rest import ok
+
+
+def admin_client(settings: Settings) -> httpx.Client:
+    """An HTTP client of the mesh's gateway, logged in as the admin."""
+    gateway = f"http://127.0.0.1:{settings.ports.gateway}"
+    login = {"username": settings.admin_user, "password": settings.admin_password}
+    token = ok(httpx.post(f"{gateway}/api/auth", json=login))["token"]
+    return httpx.Client(base_url=gateway, headers={"Authorization": f"Bearer {token}"}, timeout=60)
 
 
 def data(response: httpx.Response) -> Any:

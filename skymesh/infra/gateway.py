@@ -101,9 +101,9 @@ def _tracing(otlp_endpoint: str | None) -> tuple[dict[str, Any] | None, dict[str
 
 
 def _local_replies(max_request_bytes: int) -> dict[str, Any]:
-    """Envoy's own 413 and 431 answers as the envelope every other error has: they never
+    """Envoy's own 413, 431 and 503 answers as the envelope every other error has: they never
     reach a service, and the Lua filter only reshapes the transcoder's JSON errors."""
-    too_large = {
+    local = {
         413: (
             f"request body too large: this gateway accepts at most {max_request_bytes} bytes "
             f"({max_request_bytes / 2**20:g} MiB) per request"
@@ -112,6 +112,8 @@ def _local_replies(max_request_bytes: int) -> dict[str, Any]:
             "request headers too large: this gateway accepts at most "
             f"{MAX_REQUEST_HEADERS_KB} KiB of headers per request"
         ),
+        # The service behind the route does not answer (stopped, restarting).
+        503: "service unavailable, retry shortly: %LOCAL_REPLY_BODY%",
     }
     return {
         "mappers": [
@@ -131,7 +133,7 @@ def _local_replies(max_request_bytes: int) -> dict[str, Any]:
                     "json_format": {"status": "error", "message": message},
                 },
             }
-            for status, message in too_large.items()
+            for status, message in local.items()
         ]
     }
 

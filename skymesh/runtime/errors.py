@@ -18,7 +18,11 @@ from typing import Any, TypeVar
 
 import grpc
 import sqlalchemy.exc
-from asyncpg.exceptions import PostgresConnectionError
+from asyncpg.exceptions import (
+    CannotConnectNowError,
+    ConnectionDoesNotExistError,
+    PostgresConnectionError,
+)
 from pymongo.errors import ConnectionFailure, ExecutionTimeout
 
 from skymesh.runtime.auth import AuthError
@@ -52,6 +56,8 @@ STATUS_OF: list[tuple[type[BaseException], grpc.StatusCode]] = [
     (ExecutionTimeout, grpc.StatusCode.DEADLINE_EXCEEDED),
     (ConnectionFailure, grpc.StatusCode.UNAVAILABLE),  # AutoReconnect, server selection
     (PostgresConnectionError, grpc.StatusCode.UNAVAILABLE),
+    (CannotConnectNowError, grpc.StatusCode.UNAVAILABLE),  # starting up or shutting down
+    (ConnectionDoesNotExistError, grpc.StatusCode.UNAVAILABLE),
     (sqlalchemy.exc.OperationalError, grpc.StatusCode.UNAVAILABLE),
     (sqlalchemy.exc.InterfaceError, grpc.StatusCode.UNAVAILABLE),
     (sqlalchemy.exc.TimeoutError, grpc.StatusCode.UNAVAILABLE),  # connection pool

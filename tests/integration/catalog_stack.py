@@ -9,7 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from bson import json_util
 from skymesh.config import REPO_ROOT, Settings
 from skymesh.infra import stack
 from skymesh.runtime.auth import issue_token
-from tests.conftest import free_ports
+from tests.conftest import mesh_settings
 
 CATALOG_DIR = REPO_ROOT / "data" / "catalogs"
 VLASS = CATALOG_DIR / "CIRADA_VLASS1QL_table1_components_v1_head100.csv"
@@ -98,9 +98,7 @@ def file_row_count(path: Path) -> int:
 
 @contextmanager
 def catalog_stack(run_dir: Path) -> Iterator[Settings]:
-    settings = stack.with_secret(
-        replace(Settings.from_env(), ports=free_ports(), run_dir=run_dir, admin_password="x")
-    )
+    settings = mesh_settings(run_dir, admin_password="x")
     supervisor = stack.up(settings, only=STACK, in_memory_db=True, report=lambda _: None)
     try:
         yield settings

@@ -6,7 +6,7 @@ import asyncio
 import os
 import signal
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from skymesh.config import REPO_ROOT, Settings
 from skymesh.infra import stack
 from skymesh.infra.process import Supervisor, group_alive, pid_alive
 from skymesh.produce import produce_sync
-from tests.conftest import free_ports
+from tests.conftest import mesh_settings
 from tests.polling import wait_for
 
 pytestmark = pytest.mark.integration
@@ -55,15 +55,7 @@ class Mesh:
 @pytest.fixture
 def mesh(tmp_path: Path) -> Iterator[Mesh]:
     """A mesh of its own per test (fresh database and topics), with small broker batches."""
-    settings = stack.with_secret(
-        replace(
-            Settings.from_env(),
-            ports=free_ports(),
-            run_dir=tmp_path / "run",
-            broker_batch_size=2,
-            kafka_group_id="delivery-test",
-        )
-    )
+    settings = mesh_settings(tmp_path / "run", broker_batch_size=2, kafka_group_id="delivery-test")
     supervisor = stack.up(
         settings,
         only=("database", "kafka", "triton", "archive", "ml", "filters", "broker"),

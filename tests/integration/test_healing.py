@@ -8,7 +8,6 @@ import os
 import signal
 import threading
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from skymesh.config import Settings
 from skymesh.infra import kafka, stack
 from skymesh.infra.process import WATCHDOG, Supervisor, group_alive
 from skymesh.runtime.readiness import kafka_ready
-from tests.conftest import free_ports, run_cli
+from tests.conftest import mesh_settings, run_cli
 from tests.polling import wait_for
 
 pytestmark = pytest.mark.integration
@@ -43,13 +42,7 @@ def health(settings: Settings) -> str | None:
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    settings = stack.with_secret(
-        replace(
-            Settings.from_env(),
-            ports=free_ports(),
-            run_dir=tmp_path_factory.mktemp("healing") / "run",
-        )
-    )
+    settings = mesh_settings(tmp_path_factory.mktemp("healing") / "run")
     try:
         yield settings
     finally:

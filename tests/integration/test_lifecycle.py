@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import subprocess
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import asyncpg
@@ -16,7 +15,7 @@ from skymesh.cli import main
 from skymesh.config import HOST, POSTGRES_USER, Settings
 from skymesh.infra import postgres, stack
 from skymesh.infra.process import DEAD_STATES, Supervisor, group_alive, port_open
-from tests.conftest import free_ports
+from tests.conftest import mesh_settings
 from tests.polling import wait_for
 
 pytestmark = pytest.mark.integration
@@ -53,9 +52,7 @@ def running_postgres(pids: set[int]) -> set[int]:
 def test_down_stops_every_component_and_its_children(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = stack.with_secret(
-        replace(Settings.from_env(), ports=free_ports(), run_dir=tmp_path / "run")
-    )
+    settings = mesh_settings(tmp_path / "run")
     stack.up(
         settings,
         only=("database", "postgres", "archive", "portal", "gateway"),
@@ -102,7 +99,7 @@ async def postgres_execute(settings: Settings, *statements: str) -> list[str]:
 
 
 def test_postgres_data_survives_a_stop_and_a_start(tmp_path: Path) -> None:
-    settings = replace(Settings.from_env(), ports=free_ports(), run_dir=tmp_path / "run")
+    settings = mesh_settings(tmp_path / "run")
     stack.up(settings, only=["postgres"], report=lambda _: None)
     idle_client = None
     try:

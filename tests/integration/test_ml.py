@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,7 @@ from skymesh.infra import stack
 from skymesh.infra.triton import MODEL_REPOSITORY
 from skymesh.ml.v1 import ml_pb2, ml_pb2_grpc
 from skymesh.runtime.clients import service_channel
-from tests.conftest import free_ports
+from tests.conftest import mesh_settings
 
 REPOSITORY_MODELS = sorted(p.parent.parent.name for p in MODEL_REPOSITORY.glob("*/1/model.onnx"))
 TRIPLET_DIMS = [63, 63, 3]
@@ -69,7 +68,7 @@ def alert_inputs(
 
 
 def _start(tmp: Path, components: tuple[str, ...]) -> tuple[Settings, Any]:
-    settings = stack.with_secret(replace(Settings.from_env(), ports=free_ports(), run_dir=tmp))
+    settings = mesh_settings(tmp)
     return settings, stack.up(settings, only=components, report=lambda _: None)
 
 

@@ -14,7 +14,7 @@ import io
 import os
 import signal
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +33,9 @@ from skymesh.infra.gateway import DESCRIPTOR_SET
 from skymesh.infra.process import Supervisor, group_alive, pid_alive
 from skymesh.produce import produce_sync
 from skymesh.runtime.auth import access_rules
-from tests.conftest import ZTF_DIR, free_ports
+from tests.conftest import ZTF_DIR, mesh_settings
 from tests.polling import wait_for
-from tests.portal import User, data, group, portal_filter, stream, user
+from tests.portal import User, admin_client, data, group, portal_filter, stream, user
 from tests.rest import ok, refused
 
 pytestmark = pytest.mark.integration
@@ -148,25 +148,16 @@ def make_world(http: httpx.Client, settings: Settings) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    settings = stack.with_secret(
-        replace(
-            Settings.from_env(),
-            ports=free_ports(),
-            run_dir=tmp_path_factory.mktemp("portal-run"),
-            admin_password=ADMIN_PASSWORD,
-            broker_batch_size=2,
-            kafka_group_id="portal-test",
-        )
+    settings = mesh_settings(
+        tmp_path_factory.mktemp("portal-run"),
+        admin_password=ADMIN_PASSWORD,
+        broker_batch_size=2,
+        kafka_group_id="portal-test",
     )
     supervisor = stack.up(settings, in_memory_db=True, report=lambda _: None)
     mongo: MongoClient = MongoClient(settings.mongo_uri)
     try:
-        gateway = f"http://127.0.0.1:{settings.ports.gateway}"
-        login = {"username": "admin", "password": ADMIN_PASSWORD}
-        token = httpx.post(f"{gateway}/api/auth", json=login).json()["token"]
-        http = httpx.Client(
-            base_url=gateway, headers={"Authorization": f"Bearer {token}"}, timeout=60
-        )
+        http = admin_client(settings)
         made = make_world(http, settings)
         objects = bundled_ztf()
         files = sorted(ZTF_DIR.rglob("*.avro"))
