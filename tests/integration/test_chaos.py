@@ -22,7 +22,7 @@ import asyncpg
 import fastavro
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
@@ -341,6 +341,65 @@ def test_a_database_outage_longer_than_the_poll_interval_loses_nothing(chaos: Ch
     assert after["rebalances"] == before["rebalances"]
     assert int(after["commit_failures"]) == 0
     assert chaos.dead_letters() == []
+
+
+def test_a_rebalance_in_the_middle_of_a_batch_does_not_fail_it(chaos: Chaos) -> None:
+    messages = chaos.messages(60)
+    candids = candids_of(messages)
+    passing = expected_passes(messages)
+    broker_restarts = stack.restarts(chaos.settings).get("broker", 0)
+    stack.hold(chaos.settings, ["filters"])  # batches wait at the evaluate stage
+    try:
+        chaos.produce(messages)
+        before = wait_for(
+            chaos.broker_status,
+            lambda s: s is not None and s["waiting_on"].startswith("filters"),
+            60,
+            "a batch waiting on the filters",
+        )
+        assert before is not None
+        # A second member joins the broker's group, and leaves: two rebalances mid-batch.
+        asyncio.run(join_the_group_until_it_rebalances(chaos, int(before["rebalances"])))
+        during = chaos.broker_status()
+        assert during is not None
+        assert during["waiting_on"].startswith("filters"), "the batch was no longer in flight"
+    finally:
+        stack.release(chaos.settings, ["filters"])
+    wait_for(lambda: chaos.archived(candids), lambda n: n == len(candids), 120, "every alert")
+    assert set(chaos.copies(candids).values()) == {1}
+    wait_for(chaos.committed, lambda c: c == chaos.produced, 120, "every offset committed")
+    wait_for(
+        lambda: sorted(chaos.candidates(chaos.bright_filter, candids)),
+        lambda rows: rows == sorted(passing),
+        120,
+        "every pass posted once",
+    )
+    assert chaos.dead_letters() == []
+    # The batch did not fail: the same broker process carried on.
+    assert stack.restarts(chaos.settings).get("broker", 0) == broker_restarts
+
+
+async def join_the_group_until_it_rebalances(chaos: Chaos, rebalances: int) -> None:
+    """Joins the broker's consumer group (never committing) until the broker has been
+    reassigned its partitions, then leaves."""
+    member = AIOKafkaConsumer(
+        TOPIC,
+        bootstrap_servers=chaos.settings.kafka_bootstrap,
+        group_id=f"{chaos.settings.kafka_group_id}-ztf",
+        enable_auto_commit=False,
+        max_partition_fetch_bytes=16 * 1024 * 1024,
+    )
+    await member.start()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            await member.getmany(timeout_ms=200)  # a member that polls stays in the group
+            status = await asyncio.to_thread(chaos.broker_status)
+            if status is not None and int(status["rebalances"]) > rebalances:
+                return
+        raise AssertionError("the broker's group never rebalanced")
+    finally:
+        await member.stop()
 
 
 def test_only_the_poison_is_dead_lettered_and_a_replay_after_the_fix_archives_it_once(
