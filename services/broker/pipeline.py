@@ -406,7 +406,11 @@ class BatchProcessor:
             post = posts.get(passed.candid)
             if post is None:
                 try:
-                    post = self._passed_alert(alerts[passed.candid], need_thumbnails, passed_at)
+                    alert = alerts[passed.candid]
+                    # An object's stamps once: from the first of its alerts in the batch.
+                    drawn = alert.object_id in need_thumbnails
+                    post = self._passed_alert(alert, drawn, passed_at)
+                    need_thumbnails.discard(alert.object_id)
                 except Exception as exc:  # the alert's own data: not the mesh's fault
                     failed[passed.candid] = f"{type(exc).__name__}: {exc}"
                     continue
@@ -423,7 +427,7 @@ class BatchProcessor:
         return list(posts.values())
 
     def _passed_alert(
-        self, alert: PreparedAlert, need_thumbnails: set[str], passed_at: str
+        self, alert: PreparedAlert, with_thumbnails: bool, passed_at: str
     ) -> portal_pb2.PassedAlert:
         survey = self.survey
         return portal_pb2.PassedAlert(
@@ -442,7 +446,7 @@ class BatchProcessor:
                 portal_pb2.Thumbnail(type=kind, png=image)
                 for kind, image in survey.thumbnails(alert.alert).items()
             ]
-            if alert.object_id in need_thumbnails
+            if with_thumbnails
             else [],
             passed_at=passed_at,
         )

@@ -5,13 +5,14 @@ min/max-normalise and stretch (log; linear for "sub") → limits = 1st-100th per
 stretched image → colormap "bone", origin lower → 4x4 in at 42 dpi = 168x168 px, no axes.
 
 Rendering uses matplotlib's object API (`Figure` + the Agg canvas), never pyplot: no global
-figure state, so it is safe in the asyncio broker (run it off the event loop: ~20 ms a stamp).
+figure state, so it is safe in the asyncio broker (run it off the event loop).
 """
 
 from __future__ import annotations
 
 import gzip
 import io
+import threading
 
 import numpy as np
 from astropy.io import fits
@@ -24,6 +25,7 @@ from astropy.visualization import (
 )
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
 
 # The portal's thumbnail types, in the order a broker posts them.
 THUMBNAIL_TYPES = ("new", "ref", "sub")
@@ -72,17 +74,36 @@ def scale(image: np.ndarray, kind: str) -> np.ndarray:
     return np.clip((stretched - low) / (high - low), 0.0, 1.0)
 
 
+class _Canvas(threading.local):
+    """One figure per thread and image shape, reused: building a figure and its axes costs
+    more than drawing the stamp into it."""
+
+    def __init__(self) -> None:
+        self.images: dict[tuple[int, ...], tuple[Figure, AxesImage]] = {}
+
+    def image(self, shape: tuple[int, ...]) -> tuple[Figure, AxesImage]:
+        if shape not in self.images:
+            fig = Figure(figsize=(SIZE_INCHES, SIZE_INCHES), dpi=DPI)
+            FigureCanvasAgg(fig)
+            ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
+            ax.set_axis_off()
+            shown = ax.imshow(np.zeros(shape), cmap="bone", origin="lower", vmin=0.0, vmax=1.0)
+            self.images[shape] = (fig, shown)
+        return self.images[shape]
+
+
+_canvas = _Canvas()
+
+
 def render_image(image: np.ndarray, kind: str, flip: bool) -> bytes:
     """A raw stamp image as a 168x168 PNG (see the module doc)."""
     img = np.flipud(image) if flip else image
     scaled = scale(clean(img), kind)
-    fig = Figure(figsize=(SIZE_INCHES, SIZE_INCHES), dpi=DPI)
-    FigureCanvasAgg(fig)
-    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
-    ax.set_axis_off()
-    ax.imshow(scaled, cmap="bone", origin="lower", vmin=0.0, vmax=1.0)
+    fig, shown = _canvas.image(scaled.shape)
+    shown.set_data(scaled)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI)
+    # Fast zlib: the same pixels in a slightly larger file, in a fraction of the time.
+    fig.savefig(buffer, format="png", dpi=DPI, pil_kwargs={"compress_level": 1})
     return buffer.getvalue()
 
 

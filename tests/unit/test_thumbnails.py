@@ -11,7 +11,7 @@ from astropy.io import fits
 from PIL import Image
 
 from services.broker.surveys import WINTER, ZTF
-from services.broker.thumbnails import clean, render_png, scale
+from services.broker.thumbnails import clean, read_stamp, render_png, scale
 from tests.conftest import WNTR_DIR, ZTF_DIR, decode_alert
 
 SURVEY = ZTF(r"^ztf_\d{8}_programid\d+$")
@@ -96,3 +96,34 @@ def test_huge_and_missing_pixels_become_the_mean_of_the_finite_ones() -> None:
     assert clean(np.full((2, 2), np.nan)).tolist() == [[0.0, 0.0], [0.0, 0.0]]
     assert scale(np.ones((4, 4)), "new").tolist() == np.zeros((4, 4)).tolist()
     pixels(render_png(stamp(np.array([[np.nan, 1e25], [3.0, -1e21]])), "ref", flip=True))
+
+
+def fresh_figure_png(image: np.ndarray, kind: str, flip: bool) -> bytes:
+    """The thumbnail drawn on a figure of its own, as it was before figures were reused."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    scaled = scale(clean(np.flipud(image) if flip else image), kind)
+    fig = Figure(figsize=(4.0, 4.0), dpi=42)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
+    ax.set_axis_off()
+    ax.imshow(scaled, cmap="bone", origin="lower", vmin=0.0, vmax=1.0)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=42)
+    return buffer.getvalue()
+
+
+def test_a_reused_figure_draws_the_pixels_of_a_fresh_one() -> None:
+    """ZTF stamps and a stamp of another shape in turn on the per-thread figures."""
+    raws = []
+    for path in sorted(ZTF_DIR.rglob("*.avro"))[:3]:
+        packet = decode_alert(path)
+        raws += [packet["cutoutScience"]["stampData"], packet["cutoutDifference"]["stampData"]]
+    raws.insert(2, stamp(np.random.default_rng(7).normal(100, 5, size=(40, 52))))
+    for raw in raws:
+        for kind in ("new", "sub"):
+            assert np.array_equal(
+                pixels(render_png(raw, kind, flip=True)),
+                pixels(fresh_figure_png(read_stamp(raw), kind, flip=True)),
+            ), kind
