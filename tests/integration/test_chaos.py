@@ -167,6 +167,20 @@ class Chaos:
     def pid(self, name: str) -> int | None:
         return self.supervisor.status().get(name)
 
+    def assert_each_done_once(self, candids: list[int], passing: list[int]) -> None:
+        """Every alert archived exactly once, every offset committed, every pass of the
+        world's filter posted exactly once, nothing dead-lettered."""
+        wait_for(lambda: self.archived(candids), lambda n: n == len(candids), 240, "every alert")
+        assert set(self.copies(candids).values()) == {1}, "an alert was archived twice"
+        wait_for(self.committed, lambda c: c == self.produced, 120, "every offset committed")
+        wait_for(
+            lambda: sorted(self.candidates(self.bright_filter, candids)),
+            lambda rows: rows == sorted(passing),
+            120,
+            "every pass posted once",
+        )
+        assert self.dead_letters() == []
+
 
 def expected_passes(messages: list[bytes]) -> list[int]:
     """Candids the world's filter passes, read off the packets themselves."""
@@ -277,18 +291,9 @@ def test_kill_9_mid_stream_loses_nothing_and_dead_letters_nothing(
         120,
         f"the watchdog to restart {component}",
     )
-    wait_for(lambda: chaos.archived(candids), lambda n: n == len(candids), 240, "every alert")
+    chaos.assert_each_done_once(candids, passing)
     # Mid-stream: some alerts were done before the kill, some only after it.
     assert 0 < before_kill and 0 <= done_at_kill < len(candids), (before_kill, done_at_kill)
-    assert set(chaos.copies(candids).values()) == {1}, "an alert was archived twice"
-    wait_for(chaos.committed, lambda c: c == chaos.produced, 120, "every offset committed")
-    wait_for(
-        lambda: sorted(chaos.candidates(chaos.bright_filter, candids)),
-        lambda rows: rows == sorted(passing),
-        120,
-        "every pass posted once",
-    )
-    assert chaos.dead_letters() == []
 
     status = chaos.broker_status()
     assert status is not None
@@ -333,14 +338,11 @@ def test_a_database_outage_longer_than_the_poll_interval_loses_nothing(chaos: Ch
             time.sleep(0.5)  # the outage's length is what is under test
     finally:
         stack.release(chaos.settings, ["database"])
-    wait_for(lambda: chaos.archived(candids), lambda n: n == len(candids), 240, "every alert")
-    assert set(chaos.copies(candids).values()) == {1}
-    wait_for(chaos.committed, lambda c: c == chaos.produced, 120, "every offset committed")
+    chaos.assert_each_done_once(candids, expected_passes(messages))
     after = chaos.broker_status()
     assert after is not None
     assert after["rebalances"] == before["rebalances"]
     assert int(after["commit_failures"]) == 0
-    assert chaos.dead_letters() == []
 
 
 def test_a_rebalance_in_the_middle_of_a_batch_does_not_fail_it(chaos: Chaos) -> None:
@@ -365,16 +367,7 @@ def test_a_rebalance_in_the_middle_of_a_batch_does_not_fail_it(chaos: Chaos) -> 
         assert during["waiting_on"].startswith("filters"), "the batch was no longer in flight"
     finally:
         stack.release(chaos.settings, ["filters"])
-    wait_for(lambda: chaos.archived(candids), lambda n: n == len(candids), 120, "every alert")
-    assert set(chaos.copies(candids).values()) == {1}
-    wait_for(chaos.committed, lambda c: c == chaos.produced, 120, "every offset committed")
-    wait_for(
-        lambda: sorted(chaos.candidates(chaos.bright_filter, candids)),
-        lambda rows: rows == sorted(passing),
-        120,
-        "every pass posted once",
-    )
-    assert chaos.dead_letters() == []
+    chaos.assert_each_done_once(candids, passing)
     # The batch did not fail: the same broker process carried on.
     assert stack.restarts(chaos.settings).get("broker", 0) == broker_restarts
 
