@@ -42,6 +42,7 @@ from skymesh.filters.v1 import filters_pb2, filters_pb2_grpc
 from skymesh.infra import stack
 from skymesh.infra.process import free_port
 from skymesh.portal.v1 import portal_pb2, portal_pb2_grpc
+from skymesh.produce import KAFKA_MAX_MESSAGE_BYTES
 from skymesh.runtime.clients import service_channel
 from skymesh.sky import angular_separation_deg, cone_pixel_ranges
 from skymesh.synthetic import synthetic_messages
@@ -140,7 +141,7 @@ async def wait_processed(settings: Settings, target: int, stall_s: float = STALL
 async def produce(settings: Settings, messages: list[bytes], rate: float | None) -> None:
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap,
-        max_request_size=16 * 1024 * 1024,
+        max_request_size=KAFKA_MAX_MESSAGE_BYTES,
         linger_ms=5,
     )
     await producer.start()

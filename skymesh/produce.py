@@ -10,6 +10,10 @@ from pathlib import Path
 from aiokafka import AIOKafkaProducer
 from rich.progress import Progress
 
+# The largest Kafka message a client of the mesh sends or fetches (an alert with its cutouts
+# is ~75 KB; a few survey packets carry far more).
+KAFKA_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+
 
 def alert_files(paths: Iterable[Path]) -> list[Path]:
     """Files as given; folders expand to the .avro files below them, sorted."""
@@ -26,25 +30,45 @@ def alert_files(paths: Iterable[Path]) -> list[Path]:
     return files
 
 
-async def produce(files: list[Path], topic: str, bootstrap: str, quiet: bool = False) -> int:
-    # Producing to a new nightly topic auto-creates it; aiokafka logs that as an error.
-    logging.getLogger("aiokafka.cluster").setLevel(logging.CRITICAL)
-    producer = AIOKafkaProducer(
+def alert_producer(bootstrap: str) -> AIOKafkaProducer:
+    """A producer of alert-sized messages, each acknowledged by all in-sync replicas, once."""
+    return AIOKafkaProducer(
         bootstrap_servers=bootstrap,
         acks="all",
         enable_idempotence=True,
-        max_request_size=16 * 1024 * 1024,
+        max_request_size=KAFKA_MAX_MESSAGE_BYTES,
     )
+
+
+async def produce_messages(
+    messages: Iterable[bytes],
+    topic: str,
+    bootstrap: str,
+    quiet: bool = True,
+    total: int | None = None,
+) -> int:
+    """Sends ``messages`` to ``topic`` in order, each acknowledged before the next."""
+    # Producing to a new nightly topic auto-creates it; aiokafka logs that as an error.
+    logging.getLogger("aiokafka.cluster").setLevel(logging.CRITICAL)
+    producer = alert_producer(bootstrap)
     await producer.start()
+    sent = 0
     try:
         with Progress(disable=quiet, transient=True) as progress:
-            task = progress.add_task(f"producing to {topic}", total=len(files))
-            for path in files:
-                await producer.send_and_wait(topic, path.read_bytes())
+            task = progress.add_task(f"producing to {topic}", total=total)
+            for message in messages:
+                await producer.send_and_wait(topic, message)
+                sent += 1
                 progress.advance(task)
     finally:
         await producer.stop()
-    return len(files)
+    return sent
+
+
+async def produce(files: list[Path], topic: str, bootstrap: str, quiet: bool = False) -> int:
+    return await produce_messages(
+        (path.read_bytes() for path in files), topic, bootstrap, quiet, total=len(files)
+    )
 
 
 def produce_sync(files: list[Path], topic: str, bootstrap: str, quiet: bool = False) -> int:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from pymongo.asynchronous.collection import AsyncCollection
@@ -62,6 +62,25 @@ class FindOptions:
     # Called with each document as it arrives (a query's size cap raises from it), so that
     # an oversized search stops before it is all in memory.
     on_document: Callable[[Mapping[str, Any]], None] | None = None
+
+
+class Cursor(Protocol):
+    def __aiter__(self) -> Any: ...
+
+    async def close(self) -> None: ...
+
+
+async def collect(cursor: Cursor, on_document: Callable[[Mapping[str, Any]], None]) -> list[Any]:
+    """The cursor's documents, each shown to ``on_document`` as it arrives (a query's size
+    cap raises from it, before the rest is read); the cursor is closed either way."""
+    documents: list[Any] = []
+    try:
+        async for document in cursor:
+            on_document(document)
+            documents.append(document)
+    finally:
+        await cursor.close()
+    return documents
 
 
 async def search(
@@ -128,14 +147,7 @@ async def fetch_ranges(
                 cursor = cursor.hint(options.hint)
             if options.on_document is None:
                 return await cursor.to_list()
-            documents = []
-            try:
-                async for document in cursor:
-                    options.on_document(document)
-                    documents.append(document)
-            finally:
-                await cursor.close()
-            return documents
+            return await collect(cursor, options.on_document)
 
     batches = await asyncio.gather(*(find(part) for part in position_filters(ranges)))
     return [document for batch in batches for document in batch]

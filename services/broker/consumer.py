@@ -24,13 +24,13 @@ from aiokafka.structs import ConsumerRecord
 from services.broker.dead_letters import DeadLetterBox, consumed_pattern, kafka_retry
 from services.broker.pipeline import BatchProcessor, BatchResult
 from skymesh.config import Settings
+from skymesh.produce import KAFKA_MAX_MESSAGE_BYTES
 
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT_MS = 500
 # New nightly topics must be picked up within seconds, not Kafka's default 5 minutes.
 METADATA_MAX_AGE_MS = 3000
-MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 
 
 class Rebalances(ConsumerRebalanceListener):
@@ -86,8 +86,8 @@ class SurveyConsumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             metadata_max_age_ms=METADATA_MAX_AGE_MS,
-            max_partition_fetch_bytes=MAX_MESSAGE_BYTES,
-            fetch_max_bytes=4 * MAX_MESSAGE_BYTES,
+            max_partition_fetch_bytes=KAFKA_MAX_MESSAGE_BYTES,
+            fetch_max_bytes=4 * KAFKA_MAX_MESSAGE_BYTES,
             max_poll_interval_ms=self.settings.kafka_max_poll_interval_ms,
         )
         await kafka_retry("start the consumer", self.consumer.start)

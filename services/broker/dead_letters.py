@@ -22,10 +22,10 @@ from aiokafka.errors import KafkaError, KafkaTimeoutError
 from aiokafka.structs import ConsumerRecord
 
 from services.broker.pipeline import DeadLetter
+from skymesh.produce import KAFKA_MAX_MESSAGE_BYTES, alert_producer
 
 log = logging.getLogger(__name__)
 
-MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 SCAN_POLL_MS = 500
 T = TypeVar("T")
 
@@ -109,16 +109,8 @@ class DeadLetterBox:
         self.topic = topic
         self.producer: AIOKafkaProducer | None = None
 
-    def _producer(self) -> AIOKafkaProducer:
-        return AIOKafkaProducer(
-            bootstrap_servers=self.bootstrap,
-            acks="all",
-            enable_idempotence=True,
-            max_request_size=MAX_MESSAGE_BYTES,
-        )
-
     async def start(self) -> None:
-        self.producer = self._producer()
+        self.producer = alert_producer(self.bootstrap)
         await kafka_retry("start the dead-letter producer", self.producer.start)
 
     async def stop(self) -> None:
@@ -147,8 +139,8 @@ class DeadLetterBox:
             self.topic,
             bootstrap_servers=self.bootstrap,
             enable_auto_commit=False,
-            max_partition_fetch_bytes=MAX_MESSAGE_BYTES,
-            fetch_max_bytes=4 * MAX_MESSAGE_BYTES,
+            max_partition_fetch_bytes=KAFKA_MAX_MESSAGE_BYTES,
+            fetch_max_bytes=4 * KAFKA_MAX_MESSAGE_BYTES,
         )
         await consumer.start()
         try:
@@ -182,15 +174,15 @@ class DeadLetterBox:
 
     async def replay(self, selection: Selection) -> list[ConsumerRecord]:
         """Re-produces the chosen dead letters to their surveys' replay topics."""
-        letters = await self.scan(selection)
-        producer = self._producer()
+        # A letter names its survey (the broker writes it); one that does not has no topic
+        # to go back to.
+        letters = [r for r in await self.scan(selection) if headers_of(r).get("skymesh.survey")]
+        producer = alert_producer(self.bootstrap)
         await producer.start()
         try:
             for letter in letters:
                 headers = headers_of(letter)
-                survey = headers.get("skymesh.survey", "")
-                if not survey:
-                    continue
+                survey = headers["skymesh.survey"]
                 await producer.send_and_wait(
                     replay_topic(self.topic, survey),
                     letter.value,

@@ -253,7 +253,9 @@ class BatchProcessor:
         while True:
             try:
                 answer = await request()
-                self.counters.waiting_on = ""
+                # ml and xmatch run at once: only this call's own wait is over.
+                if self.counters.waiting_on.startswith(f"{what}:"):
+                    self.counters.waiting_on = ""
                 return answer
             except grpc.aio.AioRpcError as exc:
                 if exc.code() in POISON_CODES:

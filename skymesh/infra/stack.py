@@ -58,13 +58,19 @@ def grpc_answering(port: int) -> bool:
     return grpc_health(port) is not None
 
 
+def python_env(settings: Settings) -> dict[str, str]:
+    """The environment of the mesh's own Python processes: the settings, and the caller's
+    OpenTelemetry variables (where to export traces)."""
+    passthrough = {k: v for k, v in os.environ.items() if k.startswith("OTEL_")}
+    return {**passthrough, **settings.as_env(), "PYTHONUNBUFFERED": "1"}
+
+
 def service_process(settings: Settings, name: str) -> Managed:
     port = getattr(settings.ports, name)
-    passthrough = {k: v for k, v in os.environ.items() if k.startswith("OTEL_")}
     return Managed(
         name=name,
         argv=[sys.executable, "-m", f"services.{name}"],
-        env={**passthrough, **settings.as_env(), "PYTHONUNBUFFERED": "1"},
+        env=python_env(settings),
         cwd=REPO_ROOT,
         # Started, not SERVING: a service reports NOT_SERVING while a dependency is down, and
         # a partial mesh (the ml service without Triton) must still start.
@@ -81,11 +87,10 @@ def watchdog_process(settings: Settings) -> Managed:
         # The watchdog writes its pid there once it has read the plan and polled once.
         return ready_file.exists() and read_pid(ready_file) == read_pid(pid_file)
 
-    passthrough = {k: v for k, v in os.environ.items() if k.startswith("OTEL_")}
     return Managed(
         name=WATCHDOG,
         argv=[sys.executable, "-m", "skymesh.infra.watchdog"],
-        env={**passthrough, **settings.as_env(), "PYTHONUNBUFFERED": "1"},
+        env=python_env(settings),
         cwd=REPO_ROOT,
         ready=ready,
         startup_timeout=30,

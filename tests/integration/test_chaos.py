@@ -22,7 +22,7 @@ import asyncpg
 import fastavro
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
@@ -30,6 +30,7 @@ from pymongo.errors import PyMongoError
 from skymesh.config import Settings
 from skymesh.infra import stack
 from skymesh.infra.process import Supervisor, group_alive, pid_alive
+from skymesh.produce import KAFKA_MAX_MESSAGE_BYTES, produce_messages
 from skymesh.synthetic import synthetic_messages
 from tests.conftest import mesh_settings
 from tests.polling import wait_for
@@ -72,21 +73,7 @@ class Chaos:
         return made
 
     def produce(self, messages: list[bytes]) -> None:
-        async def send() -> None:
-            producer = AIOKafkaProducer(
-                bootstrap_servers=self.settings.kafka_bootstrap,
-                acks="all",
-                enable_idempotence=True,
-                max_request_size=16 * 1024 * 1024,
-            )
-            await producer.start()
-            try:
-                for message in messages:
-                    await producer.send_and_wait(TOPIC, message)
-            finally:
-                await producer.stop()
-
-        asyncio.run(send())
+        asyncio.run(produce_messages(messages, TOPIC, self.settings.kafka_bootstrap))
         self.produced += len(messages)
 
     # -- observing ----------------------------------------------------------------------
@@ -380,7 +367,7 @@ async def join_the_group_until_it_rebalances(chaos: Chaos, rebalances: int) -> N
         bootstrap_servers=chaos.settings.kafka_bootstrap,
         group_id=f"{chaos.settings.kafka_group_id}-ztf",
         enable_auto_commit=False,
-        max_partition_fetch_bytes=16 * 1024 * 1024,
+        max_partition_fetch_bytes=KAFKA_MAX_MESSAGE_BYTES,
     )
     await member.start()
     try:

@@ -22,7 +22,8 @@ from typing import Any
 
 from services.archive.queries.base import QueryContext, QueryError, max_time_ms, restrict
 from services.archive.queries.guard import check_query
-from services.archive.queries.limits import Budget, collect
+from services.archive.queries.limits import Budget
+from services.archive.sky_search import collect
 
 ADVICE = "add a $limit stage (or a narrower $match) to the pipeline"
 
@@ -49,7 +50,7 @@ async def aggregate(ctx: QueryContext, query: dict[str, Any], kwargs: dict[str, 
             raise QueryError("aggregate: kwargs.batchSize must be a positive integer")
         options["batchSize"] = batch_size
     cursor = await collection.aggregate(pipeline, **options)
-    return await collect(cursor, budget)
+    return await collect(cursor, budget.add)
 
 
 def _pipeline(value: Any) -> list[dict[str, Any]]:

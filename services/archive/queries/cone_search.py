@@ -29,7 +29,7 @@ from services.archive.queries.base import (
     sort_spec,
 )
 from services.archive.queries.guard import check_query
-from services.archive.queries.limits import Budget, collect
+from services.archive.queries.limits import Budget
 from skymesh import sky
 
 READ_ADVICE = "narrow the radius or the filter of each catalog"
@@ -107,7 +107,7 @@ async def positional_query(
         sizes: dict[int, int] = {}
         for name, matches in zip(names, found, strict=True):
             if sort:
-                per_object[name] = await collect(
+                per_object[name] = await sky_search.collect(
                     collection.find(
                         {"_id": {"$in": [m.document["_id"] for m in matches]}},
                         projection=projection or None,
@@ -116,7 +116,7 @@ async def positional_query(
                         limit=answer.database_limit(limit),
                         max_time_ms=time_limit,
                     ),
-                    answer,
+                    answer.add,
                 )
             else:
                 kept = [m.document for m in matches[skip : skip + limit if limit else None]]

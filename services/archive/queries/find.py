@@ -12,7 +12,8 @@ from services.archive.queries.base import (
     restrict,
     sort_spec,
 )
-from services.archive.queries.limits import Budget, collect
+from services.archive.queries.limits import Budget
+from services.archive.sky_search import collect
 
 ADVICE = "add kwargs.limit (and page with kwargs.skip) or narrow the filter"
 
@@ -32,7 +33,7 @@ async def find(ctx: QueryContext, query: dict[str, Any], kwargs: dict[str, Any])
     )
     if hint := kwargs.get("hint"):
         cursor = cursor.hint(hint)
-    return await collect(cursor, budget)
+    return await collect(cursor, budget.add)
 
 
 async def find_one(ctx: QueryContext, query: dict[str, Any], kwargs: dict[str, Any]) -> Any:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import bson
 
@@ -43,12 +43,6 @@ def _requested(value: Any, name: str, cap: int, query_type: str) -> int:
             f"{query_type}: kwargs.{name}={value} is more than this server allows (at most {cap})"
         )
     return value
-
-
-class Cursor(Protocol):
-    def __aiter__(self) -> Any: ...
-
-    async def close(self) -> None: ...
 
 
 @dataclass
@@ -97,15 +91,3 @@ class Budget:
                 f"({self.max_bytes / MIB:g} MiB of BSON); {self.advice}, or a projection "
                 "that leaves out large fields such as the cutouts"
             )
-
-
-async def collect(cursor: Cursor, budget: Budget) -> list[Any]:
-    """The cursor's documents, within the budget; the cursor is closed either way."""
-    documents: list[Any] = []
-    try:
-        async for document in cursor:
-            budget.add(document)
-            documents.append(document)
-    finally:
-        await cursor.close()
-    return documents
