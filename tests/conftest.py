@@ -219,3 +219,18 @@ def client(filters_service: Settings, gateway_url: str, admin_token: str) -> Ite
     headers = {"Authorization": f"Bearer {admin_token}"}
     with httpx.Client(base_url=gateway_url, headers=headers, timeout=60) as http:
         yield http
+
+
+@pytest.fixture(scope="session")
+def ztf_truth(ztf_alerts: dict, neighbours: list) -> Any:
+    """What ZTF filters should see, computed from the decoded packets alone."""
+    from tests.filter_truth import ztf_truth_of
+
+    return ztf_truth_of(ztf_alerts, neighbours)
+
+
+@pytest.fixture(scope="session")
+def wntr_truth(wntr_alerts: dict) -> Any:
+    from tests.filter_truth import Truth
+
+    return Truth("WNTR_alerts", wntr_alerts, "objectid")

@@ -63,6 +63,8 @@ class Poison(Exception):
 class FilterCounter:
     passed: int = 0
     errors: int = 0
+    last_error: str = ""
+    last_error_candid: int = 0
 
 
 @dataclass
@@ -87,7 +89,9 @@ class SurveyCounters:
         for passed in response.passes:
             self.filters.setdefault((passed.filter_id, passed.fid), FilterCounter()).passed += 1
         for error in response.errors:
-            self.filters.setdefault((error.filter_id, error.fid), FilterCounter()).errors += 1
+            counter = self.filters.setdefault((error.filter_id, error.fid), FilterCounter())
+            counter.errors += 1
+            counter.last_error, counter.last_error_candid = error.message, error.candid
 
 
 @dataclass

@@ -87,7 +87,12 @@ class BrokerServicer(broker_pb2_grpc.BrokerServiceServicer):
                     lag=await consumer.lag(),
                     filters=[
                         broker_pb2.FilterCount(
-                            filter_id=filter_id, fid=fid, passed=c.passed, errors=c.errors
+                            filter_id=filter_id,
+                            fid=fid,
+                            passed=c.passed,
+                            errors=c.errors,
+                            last_error=c.last_error,
+                            last_error_candid=c.last_error_candid,
                         )
                         for (filter_id, fid), c in sorted(counters.filters.items())
                     ],

@@ -2,8 +2,9 @@
 
 An alert passes a filter when the filter's pipeline, run on the packet the upstream stages
 build, yields exactly one document (Kowalski's rule). A pipeline that fails at run time on one
-alert (an EvaluationError, as MongoDB would raise) is recorded and skipped; it never fails the
-batch. Autosave and auto_followup follow Kowalski's broker (alert_filter__user_defined).
+alert (an EvaluationError, as MongoDB would raise, or any other exception of the engine) is
+recorded for that filter version and alert and skipped; it never fails the batch or the other
+filters. Autosave and auto_followup follow Kowalski's broker (alert_filter__user_defined).
 """
 
 from __future__ import annotations
@@ -145,6 +146,10 @@ def evaluate(
             except EvaluationError as exc:
                 outcome.failed.append(FilterFailed(candid, filter_, str(exc)))
                 continue
+            except Exception as exc:  # an engine defect: fail this filter on this alert only
+                message = f"internal error of the filter engine: {type(exc).__name__}: {exc}"
+                outcome.failed.append(FilterFailed(candid, filter_, message))
+                continue
             if output is None:
                 continue
             autosave: bool | dict[str, Any] = False
@@ -153,7 +158,7 @@ def evaluate(
                 autosave = autosave_decision(filter_, packet)
                 if autosave is not False:
                     auto_followup = auto_followup_decision(filter_, packet, object_id)
-            except EvaluationError as exc:
+            except Exception as exc:
                 # The alert still passed the filter; only the extra decision is lost.
                 message = f"autosave/auto_followup pipeline: {exc}"
                 outcome.failed.append(FilterFailed(candid, filter_, message))

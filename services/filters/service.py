@@ -54,7 +54,8 @@ from skymesh.runtime.server import Service
 log = logging.getLogger(__name__)
 
 SERVICE = filters_pb2.DESCRIPTOR.services_by_name["FiltersService"].full_name
-MAX_LOGGED_ERRORS = 20
+# Per-alert errors logged and returned by /test, at most (the count is always whole).
+MAX_ERROR_EXAMPLES = 20
 
 
 def envelope(message: str, data: Any = None) -> filters_pb2.FilterEnvelope:
@@ -81,7 +82,7 @@ def filter_pass(passed: FilterPassed) -> filters_pb2.FilterPass:
 
 
 def _log_failures(outcome: Outcome, catalog: str) -> None:
-    for failed in outcome.failed[:MAX_LOGGED_ERRORS]:
+    for failed in outcome.failed[:MAX_ERROR_EXAMPLES]:
         fields = {
             "catalog": catalog,
             "filter_id": failed.filter.filter_id,
@@ -370,7 +371,22 @@ class FiltersServicer(filters_pb2_grpc.FiltersServiceServicer):
                 f"; the filter failed on {len(outcome.failed)} alert(s), "
                 f"e.g. candid {first.candid}: {first.message}"
             )
-        body = {"status": "success", "message": message, "data": [p.output for p in outcome.passed]}
+        body = {
+            "status": "success",
+            "message": message,
+            "data": [p.output for p in outcome.passed],
+            # Run-time errors of this version, each on one alert (the others were evaluated).
+            "errors": {
+                "filter_id": compiled.filter_id,
+                "fid": compiled.fid,
+                "alerts_evaluated": outcome.evaluated,
+                "count": len(outcome.failed),
+                "examples": [
+                    {"candid": failed.candid, "message": failed.message}
+                    for failed in outcome.failed[:MAX_ERROR_EXAMPLES]
+                ],
+            },
+        }
         return httpbody_pb2.HttpBody(content_type="application/json", data=to_json(body).encode())
 
     @grpc_errors

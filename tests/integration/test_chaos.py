@@ -411,6 +411,12 @@ def test_only_the_poison_is_dead_lettered_and_a_replay_after_the_fix_archives_it
     assert "divide by zero" in by_stage["evaluate"]["reason"]
     assert f"filter {fragile}" in by_stage["evaluate"]["reason"]
     assert by_stage["decode"]["reason"]
+    # The broker's status counts the error against that filter version, with the alert.
+    status = chaos.broker_status()
+    assert status is not None
+    (counted,) = [f for f in status["filters"] if f["filter_id"] == fragile]
+    assert (int(counted["errors"]), int(counted["last_error_candid"])) == (1, poison)
+    assert "divide by zero" in counted["last_error"]
     fainter = sorted(c for c, m in zip(candids, magnitudes(messages), strict=True) if m > magnitude)
     wait_for(
         lambda: sorted(chaos.candidates(fragile, candids)),
