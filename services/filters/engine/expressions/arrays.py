@@ -402,7 +402,7 @@ def _index_of_array(args: Any, c: Compiler, scope: Scope) -> Expr:
     needle_fn = items[1]
 
     def bounds(doc: dict, frame: list, length: int) -> tuple[int, int]:
-        start = _index_bound(start_fn(doc, frame), "starting index") if start_fn else 0
+        start = _index_bound(start_fn(doc, frame), "starting index") if start_fn is not None else 0
         end = length
         if end_fn is not None:
             end = min(end, _index_bound(end_fn(doc, frame), "ending index"))
