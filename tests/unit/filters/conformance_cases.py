@@ -891,7 +891,7 @@ expression(
 expression(
     "$getField of a null input is null",
     agg("getField"),
-    {"$getField": {"field": "a", "input": "$nothing"}},
+    {"$getField": {"field": "a", "input": None}},
     None,
 )
 expression(

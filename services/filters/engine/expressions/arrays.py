@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cmp_to_key
 from typing import Any
 
-from bson import Int64
+from bson import Decimal128, Int64
 
-from ..errors import EvaluationError
+from ..errors import EvaluationError, PipelineError
 from ..reducers import avg_of, max_of, min_of, sum_of
-from ..values import MISSING, equal, format_number, truthy, type_name
+from ..values import (
+    INT32_MAX,
+    INT32_MIN,
+    MISSING,
+    compare,
+    equal,
+    format_number,
+    group_key,
+    truthy,
+    type_name,
+)
 from .core import (
     Compiler,
     Expr,
     Scope,
     compile_operands,
+    constant,
     constant_value,
     is_constant,
     object_arguments,
@@ -32,6 +44,61 @@ def _is_integral(value: Any) -> bool:
 def _is_numeric(value: Any) -> bool:
     t = type(value)
     return t is float or t is int or t is Int64
+
+
+def is_int32(value: Any) -> bool:
+    """Value::integral(): a number with a whole value that fits in 32 bits (Decimal128 too)."""
+    t = type(value)
+    if t is int or t is Int64:
+        return INT32_MIN <= value <= INT32_MAX
+    if t is float:
+        return value.is_integer() and INT32_MIN <= value <= INT32_MAX
+    if t is Decimal128:
+        number = value.to_decimal()
+        return (
+            number.is_finite()
+            and number == number.to_integral_value()
+            and (INT32_MIN <= number <= INT32_MAX)
+        )
+    return False
+
+
+def as_int(value: Any) -> int:
+    """The whole value of a number that passed is_int32."""
+    return int(value.to_decimal()) if type(value) is Decimal128 else int(value)
+
+
+def value_text(value: Any) -> str:
+    """A value as MongoDB's Value::toString prints it inside error messages."""
+    if value is MISSING:
+        return "MISSING"
+    if value is None:
+        return "null"
+    if value is True or value is False:
+        return "true" if value else "false"
+    if type(value) is str:
+        return f'"{value}"'
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {value_text(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(value_text(v) for v in value) + "]"
+    if isinstance(value, (int, float)):
+        return format_number(value if type(value) is float else int(value))
+    return str(value)
+
+
+def fold_constant(fn: Expr, operands: list[Expr]) -> Expr:
+    """An expression whose operands are all constants, evaluated once at compile time.
+
+    MongoDB's optimize() does the same for these operators, so an error it raises there
+    refuses the pipeline before any document, as here.
+    """
+    if not all(is_constant(operand) for operand in operands):
+        return fn
+    try:
+        return constant(fn({}, []))
+    except EvaluationError as exc:
+        raise PipelineError(str(exc)) from None
 
 
 # --- $filter, $map, $reduce -------------------------------------------------------------------
@@ -312,23 +379,60 @@ def _concat_arrays(args: Any, c: Compiler, scope: Scope) -> Expr:
 
 
 def _index_bound(value: Any, which: str) -> int:
-    if not _is_integral(value):
-        shown = format_number(value) if _is_numeric(value) else type_name(value)
+    if not is_int32(value):
+        # MongoDB 7.0 prints the operator name and "requires" with no space between them.
         raise EvaluationError(
-            f"$indexOfArray requires an integral {which}, found a value of type: "
-            f"{type_name(value)}, with value: {shown}",
-            9711600,
+            f"$indexOfArrayrequires an integral {which}, found a value of type: "
+            f"{type_name(value)}, with value: {value_text(value)}",
+            40096,
         )
-    if value < 0:
+    index = as_int(value)
+    if index < 0:
         raise EvaluationError(
-            f"$indexOfArray requires a nonnegative {which}, found: {int(value)}", 9711601
+            f"$indexOfArray requires a nonnegative {which}, found: {value_text(value)}", 40097
         )
-    return int(value)
+    return index
 
 
 @operator("$indexOfArray")
 def _index_of_array(args: Any, c: Compiler, scope: Scope) -> Expr:
     items = compile_operands("$indexOfArray", args, c, scope, 2, 4)
+    start_fn = items[2] if len(items) > 2 else None
+    end_fn = items[3] if len(items) > 3 else None
+    needle_fn = items[1]
+
+    def bounds(doc: dict, frame: list, length: int) -> tuple[int, int]:
+        start = _index_bound(start_fn(doc, frame), "starting index") if start_fn is not None else 0
+        end = length
+        if end_fn is not None:
+            end = min(end, _index_bound(end_fn(doc, frame), "ending index"))
+        return start, end
+
+    if is_constant(items[0]) and not all(is_constant(fn) for fn in items):
+        # A constant array is checked once and indexed by value (MongoDB's optimize()).
+        array = constant_value(items[0])
+        if array is None or array is MISSING:
+            return constant(None)
+        if not isinstance(array, list):
+            raise PipelineError(
+                "First operand of $indexOfArray must be an array. First argument is of type: "
+                f"{type_name(array)}"
+            )
+        positions: dict[Any, list[int]] = {}
+        for i, element in enumerate(array):
+            positions.setdefault(group_key(element), []).append(i)
+
+        def index_in_constant(doc: dict, frame: list) -> int:
+            start, end = bounds(doc, frame, len(array))
+            needle = needle_fn(doc, frame)
+            if needle is MISSING:
+                return -1  # missing equals nothing in an array (group_key pairs it with null)
+            for i in positions.get(group_key(needle), ()):
+                if start <= i < end:
+                    return i
+            return -1
+
+        return index_in_constant
 
     def index_of(doc: dict, frame: list) -> Any:
         array = items[0](doc, frame)
@@ -339,23 +443,445 @@ def _index_of_array(args: Any, c: Compiler, scope: Scope) -> Expr:
                 f"$indexOfArray requires an array as a first argument, found: {type_name(array)}",
                 40090,
             )
-        start = _index_bound(items[2](doc, frame), "starting index") if len(items) > 2 else 0
-        end = len(array)
-        if len(items) > 3:
-            end = min(end, _index_bound(items[3](doc, frame), "ending index"))
-        needle = items[1](doc, frame)
+        start, end = bounds(doc, frame, len(array))
+        needle = needle_fn(doc, frame)
         for i in range(start, end):
             if equal(array[i], needle):
                 return i
         return -1
 
-    return index_of
+    return fold_constant(index_of, items)
 
 
 @operator("$isArray")
 def _is_array(args: Any, c: Compiler, scope: Scope) -> Expr:
     (item,) = compile_operands("$isArray", args, c, scope, 1)
     return lambda doc, frame: isinstance(item(doc, frame), list)
+
+
+# --- element tests, reshaping, generation -----------------------------------------------------
+
+
+def _register_element_test(name: str, code: int, decisive: bool) -> None:
+    """$allElementsTrue (decided by a false element) and $anyElementTrue (by a true one)."""
+
+    @operator(name)
+    def compile_test(args: Any, c: Compiler, scope: Scope) -> Expr:
+        (array_fn,) = compile_operands(name, args, c, scope, 1)
+
+        def element_test(doc: dict, frame: list) -> bool:
+            array = array_fn(doc, frame)
+            if not isinstance(array, list):
+                # No null rule here: null and missing are "not an array" too.
+                raise EvaluationError(
+                    f"{name}'s argument must be an array, but is {type_name(array)}", code
+                )
+            for element in array:
+                if truthy(element) is decisive:
+                    return decisive
+            return not decisive
+
+        return fold_constant(element_test, [array_fn])
+
+
+_register_element_test("$allElementsTrue", 17040, False)
+_register_element_test("$anyElementTrue", 17041, True)
+
+
+def _key_name(key: Any, null_byte_code: int) -> str:
+    if "\0" in key:
+        raise EvaluationError("Key field cannot contain an embedded null byte", null_byte_code)
+    return key
+
+
+def array_to_object(array: list) -> dict:
+    """[[k, v], ...] or [{k: k, v: v}, ...] as a document; a repeated name keeps its first
+    position and takes its last value. The first element decides the form for all."""
+    out: dict = {}
+    if not array:
+        return out
+    first = array[0]
+    if isinstance(first, list):
+        for element in array:
+            if not isinstance(element, list):
+                # MongoDB's messages read "mustall" and "arrays,found" (sic).
+                raise EvaluationError(
+                    "$arrayToObject requires a consistent input format. Elements mustall be "
+                    "arrays or all be objects. Array was detected, now found: "
+                    f"{type_name(element)}",
+                    40396,
+                )
+            if len(element) != 2:
+                raise EvaluationError(
+                    "$arrayToObject requires an array of size 2 arrays,found array of size: "
+                    f"{len(element)}",
+                    40397,
+                )
+            key = element[0]
+            if type(key) is not str:
+                raise EvaluationError(
+                    "$arrayToObject requires an array of key-value pairs, where the key must be "
+                    f"of type string. Found key type: {type_name(key)}",
+                    40395,
+                )
+            out[_key_name(key, 4940400)] = element[1]
+        return out
+    if not isinstance(first, dict):
+        raise EvaluationError(
+            f"Unrecognised input type format for $arrayToObject: {type_name(first)}", 40398
+        )
+    for element in array:
+        if not isinstance(element, dict):
+            raise EvaluationError(
+                "$arrayToObject requires a consistent input format. Elements mustall be arrays "
+                f"or all be objects. Object was detected, now found: {type_name(element)}",
+                40391,
+            )
+        if len(element) != 2:
+            raise EvaluationError(
+                "$arrayToObject requires an object keys of 'k' and 'v'. Found incorrect number "
+                f"of keys:{len(element)}",
+                40392,
+            )
+        if "k" not in element or "v" not in element:
+            raise EvaluationError(
+                "$arrayToObject requires an object with keys 'k' and 'v'. Missing either or "
+                f"both keys from: {value_text(element)}",
+                40393,
+            )
+        key = element["k"]
+        if type(key) is not str:
+            raise EvaluationError(
+                "$arrayToObject requires an object with keys 'k' and 'v', where the value of "
+                f"'k' must be of type string. Found type: {type_name(key)}",
+                40394,
+            )
+        out[_key_name(key, 4940401)] = element["v"]
+    return out
+
+
+@operator("$arrayToObject")
+def _array_to_object(args: Any, c: Compiler, scope: Scope) -> Expr:
+    (array_fn,) = compile_operands("$arrayToObject", args, c, scope, 1)
+
+    def to_object(doc: dict, frame: list) -> Any:
+        array = array_fn(doc, frame)
+        if array is None or array is MISSING:
+            return None
+        if not isinstance(array, list):
+            raise EvaluationError(
+                f"$arrayToObject requires an array input, found: {type_name(array)}", 40386
+            )
+        return array_to_object(array)
+
+    return fold_constant(to_object, [array_fn])
+
+
+@operator("$objectToArray")
+def _object_to_array(args: Any, c: Compiler, scope: Scope) -> Expr:
+    (object_fn,) = compile_operands("$objectToArray", args, c, scope, 1)
+
+    def to_array(doc: dict, frame: list) -> Any:
+        value = object_fn(doc, frame)
+        if value is None or value is MISSING:
+            return None
+        if not isinstance(value, dict):
+            raise EvaluationError(
+                f"$objectToArray requires a document input, found: {type_name(value)}", 40390
+            )
+        return [{"k": k, "v": v} for k, v in value.items()]
+
+    return fold_constant(to_array, [object_fn])
+
+
+_RANGE_MAX_BYTES = 64 * 1024 * 1024  # internalQueryMaxRangeBytes
+_VALUE_BYTES = 16  # sizeof(Value): MongoDB's estimate per generated element
+_VECTOR_BYTES = 24  # sizeof(std::vector<Value>)
+
+
+def _range_bound(value: Any, which: str, code: int) -> int:
+    if not (_is_numeric(value) or type(value) is Decimal128):
+        raise EvaluationError(
+            f"$range requires a numeric {which} value, found value of type: {type_name(value)}",
+            code,
+        )
+    if not is_int32(value):
+        raise EvaluationError(
+            f"$range requires a{'n' if which == 'ending' else ''} {which} value that can be "
+            f"represented as a 32-bit integer, found value: {value_text(value)}",
+            code + 1,
+        )
+    return as_int(value)
+
+
+def _range_step(value: Any) -> int:
+    if not (_is_numeric(value) or type(value) is Decimal128):
+        # MongoDB's message has no space after "type:".
+        raise EvaluationError(
+            f"$range requires a numeric step value, found value of type:{type_name(value)}",
+            34447,
+        )
+    if not is_int32(value):
+        raise EvaluationError(
+            "$range requires a step value that can be represented as a 32-bit integer, "
+            f"found value: {value_text(value)}",
+            34448,
+        )
+    step = as_int(value)
+    if step == 0:
+        raise EvaluationError("$range requires a non-zero step value", 34449)
+    return step
+
+
+@operator("$range")
+def _range(args: Any, c: Compiler, scope: Scope) -> Expr:
+    items = compile_operands("$range", args, c, scope, 2, 3)
+    step_fn = items[2] if len(items) == 3 else None
+
+    def generate(doc: dict, frame: list) -> list:
+        start = _range_bound(items[0](doc, frame), "starting", 34443)
+        end = _range_bound(items[1](doc, frame), "ending", 34445)
+        step = _range_step(step_fn(doc, frame)) if step_fn is not None else 1
+        # MongoDB refuses a range it estimates over 64 MiB rather than building it.
+        distance = end - start
+        steps = abs(distance) // abs(step)
+        if (distance < 0) != (step < 0):
+            steps = -steps
+        length = steps + 1 if steps >= 0 else 0
+        needed = _VECTOR_BYTES + length * _VALUE_BYTES
+        if needed >= _RANGE_MAX_BYTES:
+            raise EvaluationError(
+                f"$range would use too much memory ({needed} bytes) and cannot spill to disk. "
+                f"Memory limit: {_RANGE_MAX_BYTES} bytes",
+                146,
+            )
+        return list(range(start, end, step))
+
+    return fold_constant(generate, items)
+
+
+@operator("$reverseArray")
+def _reverse_array(args: Any, c: Compiler, scope: Scope) -> Expr:
+    (array_fn,) = compile_operands("$reverseArray", args, c, scope, 1)
+
+    def reverse(doc: dict, frame: list) -> Any:
+        array = array_fn(doc, frame)
+        if array is None or array is MISSING:
+            return None
+        if not isinstance(array, list):
+            raise EvaluationError(
+                "The argument to $reverseArray must be an array, but was of type: "
+                f"{type_name(array)}",
+                34435,
+            )
+        return array[::-1]
+
+    return fold_constant(reverse, [array_fn])
+
+
+# --- $sortArray ---------------------------------------------------------------------------------
+
+
+def _is_number(value: Any) -> bool:
+    return _is_numeric(value) or type(value) is Decimal128
+
+
+def _direction(value: Any) -> int | None:
+    """1 or -1 for a numeric 1 or -1 (any numeric type), else None."""
+    if not _is_number(value):
+        return None
+    number = value.to_decimal() if type(value) is Decimal128 else value
+    return 1 if number == 1 else -1 if number == -1 else None
+
+
+def _sort_spec(sort_by: Any) -> int | list[tuple[str, int]]:
+    """A direction for the whole value, or (path, direction) pairs for documents."""
+    if isinstance(sort_by, dict):
+        if not sort_by:
+            raise PipelineError(
+                "BadValue: The sort pattern is empty when it should be a set of fields."
+            )
+        pattern = []
+        for path, value in sort_by.items():
+            direction = _direction(value)
+            if direction is None:
+                raise PipelineError("BadValue: The sort element value must be either 1 or -1")
+            if not path:
+                raise PipelineError("BadValue: The sort field cannot be empty")
+            if "" in path.split("."):
+                raise PipelineError(
+                    "BadValue: The sort field is a dotted field but has an empty part: " + path
+                )
+            pattern.append((path, direction))
+        return pattern
+    if _is_number(sort_by):
+        direction = _direction(sort_by)
+        if direction is None:
+            raise PipelineError("The $sort element value must be either 1 or -1")
+        return direction
+    raise PipelineError(
+        "The $sort is invalid: use 1/-1 to sort the whole element, or {field:1/-1} to sort "
+        "embedded fields"
+    )
+
+
+def _sort_key_at(value: Any, path: str) -> Any:
+    """The sort key of one element at a dotted path, as $push's $sort extracts it: a field
+    named by the whole path first, then component by component (an array is an object keyed
+    "0", "1", ...); no fan-out over arrays, and missing becomes null."""
+    while True:
+        if isinstance(value, dict):
+            if path in value:
+                return value[path]
+        elif isinstance(value, list):
+            if path.isdigit() and str(int(path)) == path and int(path) < len(value):
+                return value[int(path)]
+        else:
+            return None
+        left, dot, right = path.partition(".")
+        if not dot:
+            return None
+        if isinstance(value, dict):
+            value = value.get(left)
+        elif left.isdigit() and str(int(left)) == left and int(left) < len(value):
+            value = value[int(left)]
+        else:
+            return None
+        if not isinstance(value, (dict, list)) or not value:
+            return None
+        path = right
+
+
+@operator("$sortArray")
+def _sort_array(args: Any, c: Compiler, scope: Scope) -> Expr:
+    if not isinstance(args, dict):
+        raise PipelineError(
+            f"$sortArray requires an object as an argument, found: {type_name(args)}"
+        )
+    spec: int | list[tuple[str, int]] | None = None
+    for key, value in args.items():
+        if key == "sortBy":
+            spec = _sort_spec(value)
+        elif key != "input":
+            raise PipelineError(f"$sortArray found an unknown argument: {key}")
+    if "input" not in args:
+        raise PipelineError("$sortArray requires 'input' to be specified")
+    if spec is None:
+        raise PipelineError("$sortArray requires 'sortBy' to be specified")
+    input_fn = c.compile(args["input"], scope)
+    whole_key = cmp_to_key(compare)
+
+    if isinstance(spec, int):
+        descending = spec < 0
+
+        def order(array: list) -> list:
+            # Python's sort is stable, also reversed; MongoDB leaves ties unspecified.
+            return sorted(array, key=whole_key, reverse=descending)
+
+    else:
+        pattern = spec
+
+        def compare_keys(a: list, b: list) -> int:
+            for (_, direction), x, y in zip(pattern, a, b, strict=True):
+                result = compare(x, y)
+                if result:
+                    return result * direction
+            return 0
+
+        pattern_key = cmp_to_key(compare_keys)
+
+        def order(array: list) -> list:
+            # Scalars are sorted as {"": value}: every field of theirs reads null.
+            keys = [
+                [
+                    _sort_key_at(element, path) if isinstance(element, dict) else None
+                    for path, _ in pattern
+                ]
+                for element in array
+            ]
+            ranked = sorted(range(len(array)), key=lambda i: pattern_key(keys[i]))
+            return [array[i] for i in ranked]
+
+    def sort_array(doc: dict, frame: list) -> Any:
+        array = input_fn(doc, frame)
+        if array is None or array is MISSING:
+            return None
+        if not isinstance(array, list):
+            raise EvaluationError(
+                "The input argument to $sortArray must be an array, but was of type: "
+                f"{type_name(array)}",
+                2942504,
+            )
+        return order(array) if len(array) > 1 else array
+
+    return sort_array
+
+
+# --- $zip ---------------------------------------------------------------------------------------
+
+
+@operator("$zip")
+def _zip(args: Any, c: Compiler, scope: Scope) -> Expr:
+    if not isinstance(args, dict):
+        raise PipelineError(f"$zip only supports an object as an argument, found {type_name(args)}")
+    use_longest = False
+    input_specs: list = []
+    default_specs: list = []
+    for key, value in args.items():
+        if key == "inputs":
+            if not isinstance(value, list):
+                raise PipelineError(
+                    f"inputs must be an array of expressions, found {type_name(value)}"
+                )
+            input_specs = value
+        elif key == "defaults":
+            if not isinstance(value, list):
+                raise PipelineError(
+                    f"defaults must be an array of expressions, found {type_name(value)}"
+                )
+            default_specs = value
+        elif key == "useLongestLength":
+            if type(value) is not bool:
+                raise PipelineError(f"useLongestLength must be a bool, found {type_name(value)}")
+            use_longest = value
+        else:
+            raise PipelineError(f"$zip found an unknown argument: {key}")
+    if not input_specs:
+        raise PipelineError("$zip requires at least one input array")
+    if default_specs and not use_longest:
+        raise PipelineError("cannot specify defaults unless useLongestLength is true")
+    if default_specs and len(default_specs) != len(input_specs):
+        raise PipelineError("defaults and inputs must have the same length")
+    input_fns = [c.compile(spec, scope) for spec in input_specs]
+    default_fns = [c.compile(spec, scope) for spec in default_specs]
+
+    def zip_arrays(doc: dict, frame: list) -> Any:
+        arrays = []
+        for fn in input_fns:
+            array = fn(doc, frame)
+            if array is None or array is MISSING:
+                return None
+            if not isinstance(array, list):
+                raise EvaluationError(
+                    f"$zip found a non-array expression in input: {value_text(array)}", 34468
+                )
+            arrays.append(array)
+        lengths = [len(array) for array in arrays]
+        shortest, longest = min(lengths), max(lengths)
+        defaults: list = [None] * len(arrays)
+        if shortest != longest and default_fns:
+            # Defaults are evaluated only when some input is shorter than another.
+            defaults = [fn(doc, frame) for fn in default_fns]
+            defaults = [None if value is MISSING else value for value in defaults]
+        return [
+            [
+                array[row] if row < len(array) else default
+                for array, default in zip(arrays, defaults, strict=True)
+            ]
+            for row in range(longest if use_longest else shortest)
+        ]
+
+    return zip_arrays
 
 
 # --- $sum, $avg, $min, $max as expressions ----------------------------------------------------
