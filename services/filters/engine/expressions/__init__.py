@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import arithmetic, arrays, conversion, logic, strings, trigonometry, variables
+from . import (
+    arithmetic,
+    arrays,
+    bitwise,
+    conversion,
+    logic,
+    misc,
+    strings,
+    trigonometry,
+    variables,
+)
 from .core import (
     FORBIDDEN_EXPRESSION_OPERATORS,
     OPERATORS,
@@ -15,7 +25,7 @@ from .core import (
     Scope,
 )
 
-del arithmetic, arrays, conversion, logic, strings, trigonometry, variables
+del arithmetic, arrays, bitwise, conversion, logic, misc, strings, trigonometry, variables
 
 SUPPORTED_EXPRESSION_OPERATORS = frozenset(OPERATORS)
 
