@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from bson import Int64
+from bson import Decimal128, Int64
 
 from ..errors import EvaluationError, PipelineError
 from ..regex import compile_regex, pattern_parts
@@ -41,6 +41,8 @@ def coerce_to_string(value: Any) -> str:
         return format_number(value)
     if t is int or t is Int64:
         return str(int(value))
+    if t is Decimal128:
+        return str(value)
     if isinstance(value, dt.datetime):
         return format_date(value)
     raise EvaluationError(f"can't convert from BSON type {type_name(value)} to String", 16007)
@@ -219,12 +221,15 @@ def value_text(value: Any) -> str:
 
 
 def _object_spec(
-    name: str, args: Any, known: tuple[str, ...], required: tuple[str, ...], codes: tuple
+    name: str,
+    args: Any,
+    known: tuple[str, ...],
+    required: tuple[str, ...],
+    messages: tuple[str, str, str],
 ) -> None:
-    """Check an object-form operator's arguments with MongoDB's wording for that operator.
-
-    `codes` holds the three messages' formats: not an object, unknown field, missing field."""
-    not_object, unknown, missing = codes
+    """Check an object-form operator's arguments with MongoDB's wording for that operator:
+    `messages` are the formats for not an object, an unknown field and a missing field."""
+    not_object, unknown, missing = messages
     if not isinstance(args, dict):
         raise PipelineError(not_object.format(name=name, type=type_name(args)))
     for key in args:
@@ -364,23 +369,6 @@ def _index_bound(name: str, value: Any, which: str) -> int:
     return bound
 
 
-def _string_arguments(
-    name: str, text: Any, token: Any, codes: tuple[int, int]
-) -> tuple[str, str] | None:
-    if type(text) is not str:
-        if text is None or text is MISSING:
-            return None
-        raise EvaluationError(
-            f"{name} requires a string as the first argument, found: {type_name(text)}", codes[0]
-        )
-    if type(token) is not str:
-        raise EvaluationError(
-            f"{name} requires a string as the second argument, found: {type_name(token)}",
-            codes[1],
-        )
-    return text, token
-
-
 def _register_index_of(name: str, codes: tuple[int, int], in_bytes: bool) -> None:
     @operator(name)
     def compile_index_of(args: Any, c: Compiler, scope: Scope) -> Expr:
@@ -391,11 +379,19 @@ def _register_index_of(name: str, codes: tuple[int, int], in_bytes: bool) -> Non
 
         def index_of(doc: dict, frame: list) -> Any:
             text = text_fn(doc, frame)
-            if text is None or text is MISSING:
-                return None
-            strings = _string_arguments(name, text, token_fn(doc, frame), codes)
-            assert strings is not None
-            text, token = strings
+            if type(text) is not str:
+                if text is None or text is MISSING:
+                    return None
+                raise EvaluationError(
+                    f"{name} requires a string as the first argument, found: {type_name(text)}",
+                    codes[0],
+                )
+            token = token_fn(doc, frame)
+            if type(token) is not str:
+                raise EvaluationError(
+                    f"{name} requires a string as the second argument, found: {type_name(token)}",
+                    codes[1],
+                )
             if in_bytes and not (text.isascii() and token.isascii()):
                 text, token = text.encode(), token.encode()  # type: ignore[assignment]
             start = _index_bound(name, start_fn(doc, frame), "starting index") if start_fn else 0
@@ -513,13 +509,17 @@ def _regex_pattern(name: str, regex: Any, options: Any) -> re.Pattern | None:
         raise EvaluationError(f"Invalid Regex in {name}: {exc}", 51111) from None
 
 
-RegexInput = Callable[[dict, list], tuple[str | None, re.Pattern | None]]
+TextOf = Callable[[dict, list], str | None]
+PatternOf = Callable[[dict, list], re.Pattern | None]
 
 
-def _compile_regex_operator(name: str, args: Any, c: Compiler, scope: Scope) -> RegexInput:
-    """Parse a regex operator's arguments; returns `(doc, frame) -> (text, pattern)`, either of
-    which is None when null or missing. A constant 'regex' and 'options' compile once, so a bad
-    pattern is refused before any document."""
+def _compile_regex_operator(
+    name: str, args: Any, c: Compiler, scope: Scope
+) -> tuple[TextOf, re.Pattern | None, PatternOf | None]:
+    """Parse a regex operator's arguments into (text_of, fixed, pattern_of): text_of reads the
+    input (None when null or missing); a constant 'regex' and 'options' compile once into
+    `fixed` (None for a null regex) so a bad pattern is refused before any document, otherwise
+    pattern_of compiles per document."""
     _object_spec(name, args, ("input", "regex", "options"), ("input", "regex"), _REGEX_MESSAGES)
     input_fn = c.compile(args["input"], scope)
     regex_fn = c.compile(args["regex"], scope)
@@ -534,20 +534,18 @@ def _compile_regex_operator(name: str, args: Any, c: Compiler, scope: Scope) -> 
         raise EvaluationError(f"{name} needs 'input' to be of type string", 51104)
 
     if is_constant(regex_fn) and (options_fn is None or is_constant(options_fn)):
+        options = constant_value(options_fn) if options_fn is not None else None
         try:
-            fixed = _regex_pattern(
-                name, constant_value(regex_fn), constant_value(options_fn) if options_fn else None
-            )
+            fixed = _regex_pattern(name, constant_value(regex_fn), options)
         except EvaluationError as exc:
             raise PipelineError(exc.message) from None
-        return lambda doc, frame: (text_of(doc, frame), fixed)
+        return text_of, fixed, None
 
-    def dynamic(doc: dict, frame: list) -> tuple[str | None, re.Pattern | None]:
+    def pattern_of(doc: dict, frame: list) -> re.Pattern | None:
         options = options_fn(doc, frame) if options_fn is not None else None
-        pattern = _regex_pattern(name, regex_fn(doc, frame), options)
-        return text_of(doc, frame), pattern
+        return _regex_pattern(name, regex_fn(doc, frame), options)
 
-    return dynamic
+    return text_of, None, pattern_of
 
 
 def _match_document(match: re.Match) -> dict:
@@ -555,61 +553,70 @@ def _match_document(match: re.Match) -> dict:
     return {"match": match.group(0), "idx": match.start(), "captures": list(match.groups())}
 
 
-@operator("$regexMatch")
-def _regex_match(args: Any, c: Compiler, scope: Scope) -> Expr:
-    prepare = _compile_regex_operator("$regexMatch", args, c, scope)
+def _regex_operator(
+    name: str, on_null: Callable[[], Any], apply: Callable[[re.Pattern, str], Any]
+) -> None:
+    """Register a regex operator: `apply(pattern, text)` gives its result, `on_null()` the
+    result for a null input or regex (the input is type-checked either way)."""
 
-    def regex_match(doc: dict, frame: list) -> bool:
-        text, pattern = prepare(doc, frame)
-        if text is None or pattern is None:
-            return False
-        return pattern.search(text) is not None
+    @operator(name)
+    def compile_regex_operator(args: Any, c: Compiler, scope: Scope) -> Expr:
+        text_of, fixed, pattern_of = _compile_regex_operator(name, args, c, scope)
+        if pattern_of is None:
+            if fixed is None:
 
-    return regex_match
+                def null_regex(doc: dict, frame: list) -> Any:
+                    text_of(doc, frame)
+                    return on_null()
+
+                return null_regex
+            pattern = fixed
+
+            def constant_regex(doc: dict, frame: list) -> Any:
+                text = text_of(doc, frame)
+                return on_null() if text is None else apply(pattern, text)
+
+            return constant_regex
+
+        def dynamic_regex(doc: dict, frame: list) -> Any:
+            compiled = pattern_of(doc, frame)
+            text = text_of(doc, frame)
+            if text is None or compiled is None:
+                return on_null()
+            return apply(compiled, text)
+
+        return dynamic_regex
 
 
-@operator("$regexFind")
-def _regex_find(args: Any, c: Compiler, scope: Scope) -> Expr:
-    prepare = _compile_regex_operator("$regexFind", args, c, scope)
-
-    def regex_find(doc: dict, frame: list) -> Any:
-        text, pattern = prepare(doc, frame)
-        if text is None or pattern is None:
-            return None
-        match = pattern.search(text)
-        return None if match is None else _match_document(match)
-
-    return regex_find
-
-
-@operator("$regexFindAll")
-def _regex_find_all(args: Any, c: Compiler, scope: Scope) -> Expr:
-    prepare = _compile_regex_operator("$regexFindAll", args, c, scope)
-
-    def regex_find_all(doc: dict, frame: list) -> list:
-        text, pattern = prepare(doc, frame)
-        if text is None or pattern is None:
-            return []
-        found = []
-        search = pattern.search
-        position, size = 0, len(text)
-        # MongoDB's loop: after an empty match move one code point on, after a match go to its
-        # end; stop once the position reaches the end (so no empty match at the very end of a
-        # non-empty string, but one on an empty string).
-        while True:
-            match = search(text, position)
-            if match is None:
+def _find_all(pattern: re.Pattern, text: str) -> list:
+    found = []
+    search = pattern.search
+    position, size = 0, len(text)
+    # MongoDB's loop: after an empty match move one code point on, after a match go to its end;
+    # stop once the position reaches the end (so no empty match at the very end of a non-empty
+    # string, but one on an empty string).
+    while True:
+        match = search(text, position)
+        if match is None:
+            break
+        found.append(_match_document(match))
+        start, end = match.span()
+        if start == end:
+            if start >= size:
                 break
-            found.append(_match_document(match))
-            start, end = match.span()
-            if start == end:
-                if start >= size:
-                    break
-                position = start + 1
-            else:
-                position = end
-            if position >= size:
-                break
-        return found
+            position = start + 1
+        else:
+            position = end
+        if position >= size:
+            break
+    return found
 
-    return regex_find_all
+
+def _find_first(pattern: re.Pattern, text: str) -> Any:
+    match = pattern.search(text)
+    return None if match is None else _match_document(match)
+
+
+_regex_operator("$regexMatch", lambda: False, lambda p, text: p.search(text) is not None)
+_regex_operator("$regexFind", lambda: None, _find_first)
+_regex_operator("$regexFindAll", list, _find_all)
