@@ -36,6 +36,26 @@ FORBIDDEN_OPERATOR_USES: dict[str, list[list[dict[str, Any]]]] = {
     "$accumulator": [
         [{"$group": {"_id": None, "x": {"$accumulator": {"init": "function() {}"}}}}],
     ],
+    "$rand": [[{"$match": {"$expr": {"$lt": [{"$rand": {}}, 0.5]}}}]],
+    "$sampleRate": [[{"$match": {"$sampleRate": 0.33}}]],
+    "$meta": [[{"$addFields": {"score": {"$meta": "textScore"}}}]],
+    "$toHashedIndexKey": [[{"$addFields": {"k": {"$toHashedIndexKey": "$objectId"}}}]],
+    "$text": [[{"$match": {"$text": {"$search": "star"}}}]],
+    "$near": [[{"$match": {"coordinates.radec_geojson": {"$near": [0, 0]}}}]],
+    "$nearSphere": [[{"$match": {"coordinates.radec_geojson": {"$nearSphere": [0, 0]}}}]],
+    "$geoWithin": [
+        [
+            {
+                "$match": {
+                    "coordinates.radec_geojson": {"$geoWithin": {"$centerSphere": [[0, 0], 0.01]}}
+                }
+            }
+        ]
+    ],
+    "$geoIntersects": [
+        [{"$match": {"coordinates.radec_geojson": {"$geoIntersects": {"$geometry": {}}}}}]
+    ],
+    "$jsonSchema": [[{"$match": {"$jsonSchema": {"required": ["objectId"]}}}]],
 }
 
 # Stages and operators MongoDB has and the engine does not: refused by name, never ignored.
@@ -50,8 +70,6 @@ UNSUPPORTED_USES: list[tuple[str, list[dict[str, Any]]]] = [
     ("$collStats", [{"$collStats": {}}]),
     ("$dateAdd", [{"$project": {"x": {"$dateAdd": {"startDate": "$d", "unit": "day"}}}}]),
     ("$mergeObjects", [{"$replaceRoot": {"newRoot": {"$mergeObjects": ["$a", "$b"]}}}]),
-    ("$text", [{"$match": {"$text": {"$search": "star"}}}]),
-    ("$near", [{"$match": {"coordinates.radec_geojson": {"$near": [0, 0]}}}]),
     ("$$NOW", [{"$addFields": {"now": "$$NOW"}}]),
 ]
 

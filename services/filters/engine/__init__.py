@@ -17,7 +17,7 @@ from .pipeline import FORBIDDEN_STAGES, SUPPORTED_STAGES, CompiledPipeline, comp
 from .query import FORBIDDEN_QUERY_OPERATORS, SUPPORTED_QUERY_OPERATORS, compile_query
 from .values import MISSING
 
-# Operators refused by name with a reason (server-side JavaScript), wherever they appear.
+# Operators refused by name with a reason (server-side JavaScript, randomness, indexes ...).
 FORBIDDEN_OPERATORS = frozenset(
     set(FORBIDDEN_EXPRESSION_OPERATORS) | set(FORBIDDEN_QUERY_OPERATORS) | {"$accumulator"}
 )

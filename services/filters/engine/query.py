@@ -10,10 +10,11 @@ field; $ne, $nin and $not are the negations of the whole field condition.
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Callable
 from typing import Any
 
-from bson import Int64, MaxKey, MinKey
+from bson import Binary, Decimal128, Int64, MaxKey, MinKey
 
 from .errors import PipelineError
 from .expressions import ROOT_SCOPE, Compiler
@@ -45,10 +46,29 @@ FIELD_OPERATORS = frozenset(
         "$regex",
         "$options",
         "$mod",
+        "$bitsAllSet",
+        "$bitsAllClear",
+        "$bitsAnySet",
+        "$bitsAnyClear",
     }
 )
 SUPPORTED_QUERY_OPERATORS = TOP_LEVEL_OPERATORS | FIELD_OPERATORS
-FORBIDDEN_QUERY_OPERATORS = {"$where": "it runs server-side JavaScript"}
+_NEEDS_AN_INDEX = "it needs a {} index, and a filter runs on one alert, not on a collection"
+_GEOMETRY = (
+    "MongoDB's spherical (S2) geometry is not reproduced; write a cone search as $expr "
+    "with trigonometry on the alert's coordinates"
+)
+_RANDOM = "filters must be deterministic: a replayed alert must pass the same filters"
+FORBIDDEN_QUERY_OPERATORS = {
+    "$where": "it runs server-side JavaScript",
+    "$text": _NEEDS_AN_INDEX.format("text"),
+    "$near": _NEEDS_AN_INDEX.format("geospatial"),
+    "$nearSphere": _NEEDS_AN_INDEX.format("geospatial"),
+    "$geoWithin": _GEOMETRY,
+    "$geoIntersects": _GEOMETRY,
+    "$jsonSchema": "schema validation is not filtering; test the fields with query operators",
+    "$sampleRate": _RANDOM,
+}
 
 # $type accepts these aliases (and their BSON numbers); "number" matches any numeric type.
 _TYPE_ALIASES = {
@@ -232,6 +252,8 @@ def _value_test(name: str, operand: Any) -> Test:
         return _type_test(operand)
     if name == "$mod":
         return _mod_test(operand)
+    if name in _BIT_TESTS:
+        return _bits_test(name, operand)
     if name == "$elemMatch" or name == "$size":
         raise PipelineError(f"{name} cannot be used here")
     reason = FORBIDDEN_QUERY_OPERATORS.get(name)
@@ -428,6 +450,95 @@ def _size_test(operand: Any) -> Test:
         raise PipelineError("$size may not be negative")
     size = int(operand)
     return lambda v: type(v) is list and len(v) == size
+
+
+# --- $bitsAllSet, $bitsAllClear, $bitsAnySet, $bitsAnyClear ------------------------------------
+
+# Each takes (value & mask) and the mask; numbers are sign-extended, so any position from 63 up
+# tests the sign bit.
+_BIT_TESTS: dict[str, Callable[[int, int], bool]] = {
+    "$bitsAllSet": lambda bits, mask: bits == mask,
+    "$bitsAllClear": lambda bits, mask: bits == 0,
+    "$bitsAnySet": lambda bits, mask: bits != 0,
+    "$bitsAnyClear": lambda bits, mask: bits != mask,
+}
+_INT64_LIMIT = 2**63
+
+
+def _bit_positions(name: str, operand: Any) -> list[int]:
+    """The bit positions an operand names: a list of positions, a non-negative integral number
+    (its set bits) or BinData (its set bits, byte 0 holding positions 0-7)."""
+    if isinstance(operand, list):
+        positions = []
+        for item in operand:
+            if not _is_plain_number(item) or item != item or not float(item).is_integer():
+                raise PipelineError(
+                    f"Failed to parse bit position. Expected an integer: {name}: {operand!r}"
+                )
+            if item < 0 or item > 2**31 - 1:
+                raise PipelineError(
+                    "Failed to parse bit position. Expected a non-negative 32-bit integer: "
+                    f"{name}: {operand!r}"
+                )
+            positions.append(int(item))
+        return positions
+    if _is_plain_number(operand):
+        if operand != operand or not float(operand).is_integer():
+            raise PipelineError(f"Expected an integer: {name}: {operand!r}")
+        if operand < 0:
+            raise PipelineError(f"Expected a positive number in: {name}: {operand!r}")
+        if operand >= _INT64_LIMIT:
+            raise PipelineError(f"Cannot represent as a 64-bit integer: {name}: {operand!r}")
+        mask = int(operand)
+        return [bit for bit in range(63) if mask >> bit & 1]
+    if isinstance(operand, (bytes, Binary, uuid.UUID)):
+        data = operand.bytes if isinstance(operand, uuid.UUID) else bytes(operand)
+        return [8 * i + bit for i, byte in enumerate(data) for bit in range(8) if byte >> bit & 1]
+    raise PipelineError(f"{name} takes an Array, a number, or a BinData but received: {operand!r}")
+
+
+def _bit_integer(value: Any) -> int | None:
+    """A field value as the signed 64-bit integer the bit tests read, or None when it is not
+    one: not a number, NaN, fractional, or out of the 64-bit range."""
+    t = type(value)
+    if t is int or t is Int64:
+        return int(value)
+    if t is float:
+        if value != value or not -_INT64_LIMIT <= value < _INT64_LIMIT:
+            return None
+        return int(value) if value.is_integer() else None
+    if t is Decimal128:
+        number = value.to_decimal()
+        if not number.is_finite() or number != number.to_integral_value():
+            return None
+        integer = int(number)
+        return integer if -_INT64_LIMIT <= integer < _INT64_LIMIT else None
+    return None
+
+
+def _bits_test(name: str, operand: Any) -> Test:
+    positions = _bit_positions(name, operand)
+    check = _BIT_TESTS[name]
+    mask = 0
+    for position in positions:
+        mask |= 1 << min(position, 63)
+
+    def bits(value: Any) -> bool:
+        number = _bit_integer(value)
+        if number is not None:
+            return check(number & mask, mask)
+        if isinstance(value, (bytes, Binary, uuid.UUID)):
+            data = value.bytes if isinstance(value, uuid.UUID) else bytes(value)
+            size = len(data) * 8
+            # BinData is zero-extended: a position past its end is clear.
+            found = 0
+            for index, position in enumerate(positions):
+                if position < size and data[position >> 3] >> (position & 7) & 1:
+                    found |= 1 << index
+            return check(found, (1 << len(positions)) - 1)
+        return False
+
+    return bits
 
 
 # --- $all and $elemMatch ----------------------------------------------------------------------

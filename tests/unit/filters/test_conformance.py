@@ -202,6 +202,18 @@ REFUSED = [
     ([{"$match": {"$text": {"$search": "x"}}}], "$text"),
     ([{"$group": {"_id": None, "s": {"$stdDevPop": "$a"}}}], "$stdDevPop"),
     ([{"$project": {"x": "$$NOW"}}], "$$NOW"),
+    ([{"$project": {"r": {"$rand": {}}}}], "$rand"),
+    ([{"$match": {"$sampleRate": 0.33}}], "$sampleRate"),
+    ([{"$project": {"score": {"$meta": "textScore"}}}], "$meta"),
+    ([{"$project": {"k": {"$toHashedIndexKey": "$a"}}}], "$toHashedIndexKey"),
+    ([{"$match": {"loc": {"$near": [0, 0]}}}], "$near"),
+    ([{"$match": {"loc": {"$nearSphere": [0, 0]}}}], "$nearSphere"),
+    (
+        [{"$match": {"loc": {"$geoIntersects": {"$geometry": {"type": "Point"}}}}}],
+        "$geoIntersects",
+    ),
+    ([{"$match": {"$jsonSchema": {"required": ["a"]}}}], "$jsonSchema"),
+    ([{"$match": {"$expr": {"$lt": [0.5, {"$rand": {}}]}}}], "$rand"),
 ]
 
 
@@ -216,6 +228,26 @@ def test_every_forbidden_name_is_refused() -> None:
     refused = {name for _, name in REFUSED}
     assert set(FORBIDDEN_STAGES) <= refused
     assert set(FORBIDDEN_OPERATORS) <= refused
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "reason"),
+    [
+        ([{"$project": {"r": {"$rand": {}}}}], "filters must be deterministic"),
+        ([{"$match": {"$sampleRate": 0.5}}], "a replayed alert must pass the same filters"),
+        ([{"$project": {"s": {"$meta": "textScore"}}}], "text search scores need a text index"),
+        ([{"$project": {"k": {"$toHashedIndexKey": 1}}}], "the server's hash internals"),
+        ([{"$match": {"$text": {"$search": "x"}}}], "it needs a text index"),
+        ([{"$match": {"loc": {"$near": [0, 0]}}}], "it needs a geospatial index"),
+        ([{"$match": {"loc": {"$geoWithin": {"$box": [[0, 0], [1, 1]]}}}}], "spherical"),
+        ([{"$match": {"$jsonSchema": {}}}], "schema validation is not filtering"),
+    ],
+)
+def test_a_refusal_gives_its_reason(pipeline: list[dict], reason: str) -> None:
+    with pytest.raises(PipelineError) as raised:
+        compile_pipeline(pipeline)
+    assert "forbidden" in str(raised.value)
+    assert reason in str(raised.value)
 
 
 def test_a_refusal_names_the_stage_and_its_position() -> None:

@@ -5,7 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import arithmetic, arrays, conversion, logic, objects, sets, strings, trigonometry, variables
+from . import (
+    arithmetic,
+    arrays,
+    bitwise,
+    conversion,
+    logic,
+    misc,
+    objects,
+    sets,
+    strings,
+    trigonometry,
+    variables,
+)
 from .core import (
     FORBIDDEN_EXPRESSION_OPERATORS,
     OPERATORS,
@@ -15,7 +27,19 @@ from .core import (
     Scope,
 )
 
-del arithmetic, arrays, conversion, logic, objects, sets, strings, trigonometry, variables
+del (
+    arithmetic,
+    arrays,
+    bitwise,
+    conversion,
+    logic,
+    misc,
+    objects,
+    sets,
+    strings,
+    trigonometry,
+    variables,
+)
 
 SUPPORTED_EXPRESSION_OPERATORS = frozenset(OPERATORS)
 

@@ -21,11 +21,14 @@ OperatorCompiler = Callable[[Any, "Compiler", "Scope"], Expr]
 
 OPERATORS: dict[str, OperatorCompiler] = {}
 
-# Operators refused with a reason rather than "unsupported": they run server-side JavaScript.
+# Operators refused with a reason rather than "unsupported".
 FORBIDDEN_EXPRESSION_OPERATORS = {
     "$function": "it runs server-side JavaScript",
     "$accumulator": "it runs server-side JavaScript",
     "$where": "it runs server-side JavaScript",
+    "$rand": "filters must be deterministic: a replayed alert must pass the same filters",
+    "$meta": "text search scores need a text index; filters run on one alert",
+    "$toHashedIndexKey": "it depends on the server's hash internals",
 }
 
 SYSTEM_VARIABLES = {"ROOT", "CURRENT", "REMOVE"}

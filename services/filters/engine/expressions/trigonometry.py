@@ -1,4 +1,4 @@
-"""Trigonometric operators and angle conversions (always double results)."""
+"""Trigonometric and hyperbolic operators and angle conversions (always double results)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ _180_OVER_PI = 180.0 / math.pi
 
 
 def _bounded(name: str, function: Callable[[float], float], low: float, high: float) -> None:
-    """sin, cos, tan refuse infinities; asin, acos refuse values outside [-1, 1]."""
+    """sin, cos, tan refuse infinities (an open bound); asin, acos, atanh refuse values outside
+    [-1, 1] and acosh values below 1 (closed bounds)."""
     infinite = math.isinf(low)
     bounds = "(-inf,inf)" if infinite else f"[{format_number(low)},{format_number(high)}]"
 
@@ -30,7 +31,9 @@ def _bounded(name: str, function: Callable[[float], float], low: float, high: fl
         inside = (low < x < high) if infinite else (low <= x <= high)
         if not inside:
             raise EvaluationError(
-                f"cannot apply {name} to {format_number(x)}, value must be in {bounds}", 50989
+                # "value must in" is MongoDB's wording, missing word included.
+                f"cannot apply {name} to {format_number(x)}, value must in {bounds}",
+                50989,
             )
         return function(x)
 
@@ -45,6 +48,35 @@ _bounded("$acos", math.acos, -1.0, 1.0)
 single_numeric("$atan", lambda value: math.atan(float(value)))
 single_numeric("$degreesToRadians", lambda value: float(value) * _PI_OVER_180)
 single_numeric("$radiansToDegrees", lambda value: float(value) * _180_OVER_PI)
+
+
+def _atanh(x: float) -> float:
+    # C's atanh gives the infinities at the bounds, where Python's math.atanh raises.
+    return math.copysign(math.inf, x) if abs(x) == 1.0 else math.atanh(x)
+
+
+def _unbounded(function: Callable[[float], float], sign: bool = True) -> Callable[[Any], float]:
+    """sinh, cosh, tanh, asinh: NaN is passed through (as the bounded ones do), and an overflow
+    gives the infinity C's functions give where Python's math raises OverflowError."""
+
+    def compute(value: Any) -> float:
+        x = float(value)
+        if x != x:
+            return x
+        try:
+            return function(x)
+        except OverflowError:
+            return math.copysign(math.inf, x) if sign else math.inf
+
+    return compute
+
+
+_bounded("$acosh", math.acosh, 1.0, math.inf)
+_bounded("$atanh", _atanh, -1.0, 1.0)
+single_numeric("$sinh", _unbounded(math.sinh))
+single_numeric("$cosh", _unbounded(math.cosh, sign=False))
+single_numeric("$tanh", _unbounded(math.tanh))
+single_numeric("$asinh", _unbounded(math.asinh))
 
 
 @operator("$atan2")
