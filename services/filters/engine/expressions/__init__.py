@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import arithmetic, arrays, conversion, logic, strings, trigonometry, variables
+from . import arithmetic, arrays, conversion, logic, statistics, strings, trigonometry, variables
 from .core import (
     FORBIDDEN_EXPRESSION_OPERATORS,
     OPERATORS,
@@ -15,7 +15,7 @@ from .core import (
     Scope,
 )
 
-del arithmetic, arrays, conversion, logic, strings, trigonometry, variables
+del arithmetic, arrays, conversion, logic, statistics, strings, trigonometry, variables
 
 SUPPORTED_EXPRESSION_OPERATORS = frozenset(OPERATORS)
 
