@@ -20,6 +20,7 @@ from bson import Int64
 from .errors import PipelineError
 from .expressions import ROOT_SCOPE, Compiler, Expr
 from .expressions.statistics import (
+    ExtremeN,
     check_sort_pattern,
     merge_into,
     parse_n_input,
@@ -173,40 +174,6 @@ class _LastN:
         return list(self.values)
 
 
-_VALUE_ORDER = cmp_to_key(compare)
-
-
-class _ExtremeN:
-    """$minN / $maxN: null and missing skipped; kept ascending, an equal value never displaces
-    one already kept; $maxN reports them largest first (AccumulatorMinMaxN)."""
-
-    __slots__ = ("kept", "largest", "n")
-
-    def __init__(self, n: int, largest: bool) -> None:
-        self.n = n
-        self.largest = largest
-        self.kept: list = []
-
-    def add(self, value: Any) -> None:
-        if value is None or value is MISSING:
-            return
-        kept = self.kept
-        if len(kept) == self.n:
-            if self.largest:
-                if compare(value, kept[0][1]) <= 0:
-                    return
-                del kept[0]
-            else:
-                if compare(kept[-1][1], value) <= 0:
-                    return
-                kept.pop()
-        bisect.insort_right(kept, (_VALUE_ORDER(value), value), key=_first)
-
-    def result(self) -> list:
-        values = [value for _, value in self.kept]
-        return values[::-1] if self.largest else values
-
-
 def _first(entry: tuple) -> Any:
     return entry[0]
 
@@ -316,8 +283,8 @@ def _compile_n_accumulator(name: str, spec: Any, c: Compiler) -> CompiledAccumul
     make: Callable[[int], Any] = {
         "$firstN": _FirstN,
         "$lastN": _LastN,
-        "$maxN": lambda n: _ExtremeN(n, True),
-        "$minN": lambda n: _ExtremeN(n, False),
+        "$maxN": lambda n: ExtremeN(n, True),
+        "$minN": lambda n: ExtremeN(n, False),
     }[name]
     return CompiledAccumulator(input_fn, n_fn, lambda n: make(validate_n(n)))
 

@@ -15,6 +15,7 @@ from typing import Any
 from bson import Int64
 
 from .accumulators import CompiledAccumulator, compile_accumulator
+from .densify import compile_densify, compile_fill
 from .errors import EvaluationError, PipelineError
 from .expressions import ROOT_SCOPE, Compiler, Expr
 from .expressions.core import constant_value, is_constant
@@ -934,4 +935,6 @@ STAGE_COMPILERS: dict[str, Callable[[Any], Stage]] = {
     "$sample": compile_sample,
     "$redact": compile_redact,
     "$facet": compile_facet,
+    "$densify": lambda spec: Stage("$densify", compile_densify(spec)),
+    "$fill": lambda spec: Stage("$fill", compile_fill(spec)),
 }

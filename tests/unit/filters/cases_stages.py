@@ -1853,3 +1853,344 @@ case(
     [{"$project": {"k": "$$KEEP"}}],
     error="$$KEEP",
 )
+
+# =============================================================================================
+# $densify (output order unspecified: the cases compare documents as a set)
+# =============================================================================================
+
+WEATHER = [
+    {
+        "_id": i,
+        "metadata": {"sensorId": 5578, "type": "temperature"},
+        "timestamp": datetime(2021, 5, 18, hour),
+        "temp": temp,
+    }
+    for i, (hour, temp) in enumerate([(0, 12), (4, 11), (8, 11), (12, 12)], start=1)
+]
+case(
+    "$densify time series by the hour within bounds",
+    agg("densify"),
+    WEATHER,
+    [
+        {
+            "$densify": {
+                "field": "timestamp",
+                "range": {
+                    "step": 1,
+                    "unit": "hour",
+                    "bounds": [datetime(2021, 5, 18, 0), datetime(2021, 5, 18, 8)],
+                },
+            }
+        }
+    ],
+    [*WEATHER, *({"timestamp": datetime(2021, 5, 18, h)} for h in (1, 2, 3, 5, 6, 7))],
+    ordered=False,
+)
+COFFEE = d(
+    {"_id": 1, "altitude": 600, "variety": "Arabica Typica", "score": 68.3},
+    {"_id": 2, "altitude": 750, "variety": "Arabica Typica", "score": 69.5},
+    {"_id": 3, "altitude": 950, "variety": "Arabica Typica", "score": 70.5},
+    {"_id": 4, "altitude": 1250, "variety": "Gesha", "score": 88.15},
+    {"_id": 5, "altitude": 1700, "variety": "Gesha", "score": 95.5, "price": 1029},
+)
+
+
+def coffee(variety: str, *altitudes: int) -> list[dict]:
+    return [{"variety": variety, "altitude": a} for a in altitudes]
+
+
+case(
+    "$densify the full range in each partition",
+    agg("densify"),
+    COFFEE,
+    [
+        {
+            "$densify": {
+                "field": "altitude",
+                "partitionByFields": ["variety"],
+                "range": {"bounds": "full", "step": 200},
+            }
+        }
+    ],
+    [
+        *COFFEE,
+        *coffee("Arabica Typica", 800, 1000, 1200, 1400, 1600),
+        *coffee("Gesha", 600, 800, 1000, 1200, 1400, 1600),
+    ],
+    ordered=False,
+)
+case(
+    "$densify within each partition",
+    agg("densify"),
+    COFFEE,
+    [
+        {
+            "$densify": {
+                "field": "altitude",
+                "partitionByFields": ["variety"],
+                "range": {"bounds": "partition", "step": 200},
+            }
+        }
+    ],
+    [*COFFEE, *coffee("Arabica Typica", 800), *coffee("Gesha", 1450, 1650)],
+    ordered=False,
+)
+case(
+    "$densify passes documents without the field through",
+    agg("densify"),
+    d({"_id": 1, "x": 1}, {"_id": 2}, {"_id": 3, "x": None}, {"_id": 4, "x": 4}),
+    [{"$densify": {"field": "x", "range": {"step": 1, "bounds": "full"}}}],
+    d(
+        {"_id": 1, "x": 1},
+        {"_id": 2},
+        {"_id": 3, "x": None},
+        {"_id": 4, "x": 4},
+        {"x": 2},
+        {"x": 3},
+    ),
+    ordered=False,
+)
+case(
+    "$densify month steps",
+    agg("densify"),
+    d({"_id": 1, "t": datetime(2021, 1, 15)}, {"_id": 2, "t": datetime(2021, 5, 15)}),
+    [{"$densify": {"field": "t", "range": {"step": 1, "unit": "month", "bounds": "full"}}}],
+    [
+        {"_id": 1, "t": datetime(2021, 1, 15)},
+        {"t": datetime(2021, 2, 15)},
+        {"t": datetime(2021, 3, 15)},
+        {"t": datetime(2021, 4, 15)},
+        {"_id": 2, "t": datetime(2021, 5, 15)},
+    ],
+    ordered=False,
+)
+case(
+    "$densify a date field needs a unit",
+    agg("densify"),
+    WEATHER,
+    [{"$densify": {"field": "timestamp", "range": {"step": 1, "bounds": "full"}}}],
+    error="Encountered date densify value in collection when step does not have a date unit.",
+)
+case(
+    "$densify a numeric field may not have a unit",
+    agg("densify"),
+    COFFEE,
+    [{"$densify": {"field": "altitude", "range": {"step": 1, "unit": "hour", "bounds": "full"}}}],
+    error="Encountered numeric densify value in collection when step has a date unit.",
+)
+case(
+    "$densify field must be numeric or a date",
+    agg("densify"),
+    COFFEE,
+    [{"$densify": {"field": "variety", "range": {"step": 1, "bounds": "full"}}}],
+    error="Densify field type must be numeric or a date",
+)
+case(
+    "$densify partition bounds need partitionByFields",
+    agg("densify"),
+    COFFEE,
+    [{"$densify": {"field": "altitude", "range": {"step": 100, "bounds": "partition"}}}],
+    error="One cannot specify the bounds as 'partition' without specifying a non-empty array",
+)
+case(
+    "$densify step must be positive",
+    agg("densify"),
+    COFFEE,
+    [{"$densify": {"field": "altitude", "range": {"step": 0, "bounds": "full"}}}],
+    error="The step parameter in a range statement must be a strictly positive numeric value",
+)
+
+# =============================================================================================
+# $fill
+# =============================================================================================
+
+case(
+    "$fill missing fields with a constant",
+    agg("fill"),
+    d(
+        {
+            "_id": 1,
+            "date": datetime(2022, 2, 2),
+            "bootsSold": 10,
+            "sandalsSold": 20,
+            "sneakersSold": 12,
+        },
+        {"_id": 2, "date": datetime(2022, 2, 3), "bootsSold": 7, "sneakersSold": 18},
+        {"_id": 3, "date": datetime(2022, 2, 4), "sneakersSold": 5},
+    ),
+    [
+        {
+            "$fill": {
+                "output": {
+                    "bootsSold": {"value": 0},
+                    "sandalsSold": {"value": 0},
+                    "sneakersSold": {"value": 0},
+                }
+            }
+        }
+    ],
+    [
+        {
+            "_id": 1,
+            "date": datetime(2022, 2, 2),
+            "bootsSold": 10,
+            "sandalsSold": 20,
+            "sneakersSold": 12,
+        },
+        {
+            "_id": 2,
+            "date": datetime(2022, 2, 3),
+            "bootsSold": 7,
+            "sneakersSold": 18,
+            "sandalsSold": 0,
+        },
+        {
+            "_id": 3,
+            "date": datetime(2022, 2, 4),
+            "sneakersSold": 5,
+            "bootsSold": 0,
+            "sandalsSold": 0,
+        },
+    ],
+)
+STOCK = [
+    {"_id": i, "time": datetime(2021, 3, 8, 9 + i), **({} if price is None else {"price": price})}
+    for i, price in enumerate([500, None, 515, None, None, 485])
+]
+case(
+    "$fill by linear interpolation",
+    agg("fill"),
+    STOCK,
+    [{"$fill": {"sortBy": {"time": 1}, "output": {"price": {"method": "linear"}}}}],
+    [
+        {**doc, "price": price}
+        for doc, price in zip(STOCK, [500, 507.5, 515, 505.0, 495.0, 485], strict=True)
+    ],
+)
+case(
+    "$fill linear fills evenly between surrounding values",
+    agg("fill"),
+    d(
+        {"_id": 1, "index": 0, "value": 0},
+        {"_id": 2, "index": 1, "value": None},
+        {"_id": 3, "index": 2, "value": None},
+        {"_id": 4, "index": 3, "value": None},
+        {"_id": 5, "index": 4, "value": 10},
+    ),
+    [{"$fill": {"sortBy": {"index": 1}, "output": {"value": {"method": "linear"}}}}],
+    d(
+        {"_id": 1, "index": 0, "value": 0},
+        {"_id": 2, "index": 1, "value": 2.5},
+        {"_id": 3, "index": 2, "value": 5.0},
+        {"_id": 4, "index": 3, "value": 7.5},
+        {"_id": 5, "index": 4, "value": 10},
+    ),
+)
+case(
+    "$fill linear leaves a null without a value on both sides",
+    agg("fill"),
+    d({"_id": 1, "i": 1}, {"_id": 2, "i": 2, "v": 4}, {"_id": 3, "i": 3, "v": None}),
+    [{"$fill": {"sortBy": {"i": 1}, "output": {"v": {"method": "linear"}}}}],
+    d({"_id": 1, "i": 1, "v": None}, {"_id": 2, "i": 2, "v": 4}, {"_id": 3, "i": 3, "v": None}),
+)
+case(
+    "$fill linear refuses repeated sort values",
+    agg("fill"),
+    d({"_id": 1, "i": 1, "v": 1}, {"_id": 2, "i": 1}, {"_id": 3, "i": 2, "v": 3}),
+    [{"$fill": {"sortBy": {"i": 1}, "output": {"v": {"method": "linear"}}}}],
+    error="There can be no repeated values in the sort field",
+)
+REVIEWS = [
+    {"_id": i, "date": datetime(2021, 3, 8 + i), **({} if score is None else {"score": score})}
+    for i, score in enumerate([90, 92, None, None, 85, None])
+]
+case(
+    "$fill with the last observation carried forward",
+    agg("fill"),
+    REVIEWS,
+    [{"$fill": {"sortBy": {"date": 1}, "output": {"score": {"method": "locf"}}}}],
+    [{**doc, "score": score} for doc, score in zip(REVIEWS, [90, 92, 92, 92, 85, 85], strict=True)],
+)
+case(
+    "$fill locf leaves leading nulls null",
+    agg("fill"),
+    d({"_id": 1, "i": 1}, {"_id": 2, "i": 2, "v": 5}, {"_id": 3, "i": 3}),
+    [{"$fill": {"sortBy": {"i": 1}, "output": {"v": {"method": "locf"}}}}],
+    d({"_id": 1, "i": 1, "v": None}, {"_id": 2, "i": 2, "v": 5}, {"_id": 3, "i": 3, "v": 5}),
+)
+MULTIPLE_REVIEWS = [
+    {"_id": i, "date": datetime(2021, 3, day), "restaurant": name, **score}
+    for i, (day, name, score) in enumerate(
+        [
+            (8, "Joe's Pizza", {"score": 90}),
+            (8, "Sally's Deli", {"score": 75}),
+            (9, "Joe's Pizza", {"score": 92}),
+            (9, "Sally's Deli", {}),
+            (10, "Joe's Pizza", {}),
+            (10, "Sally's Deli", {"score": 68}),
+            (11, "Joe's Pizza", {"score": 93}),
+            (11, "Sally's Deli", {}),
+        ],
+        start=1,
+    )
+]
+case(
+    "$fill per partition",
+    agg("fill"),
+    MULTIPLE_REVIEWS,
+    [
+        {
+            "$fill": {
+                "sortBy": {"date": 1},
+                "partitionBy": {"restaurant": "$restaurant"},
+                "output": {"score": {"method": "locf"}},
+            }
+        }
+    ],
+    [
+        {**MULTIPLE_REVIEWS[i - 1], "score": score}
+        for i, score in [(1, 90), (3, 92), (5, 92), (7, 93), (2, 75), (4, 75), (6, 68), (8, 68)]
+    ],
+)
+case(
+    "$fill per partition by fields",
+    agg("fill"),
+    MULTIPLE_REVIEWS,
+    [
+        {
+            "$fill": {
+                "sortBy": {"date": 1},
+                "partitionByFields": ["restaurant"],
+                "output": {"score": {"method": "locf"}},
+            }
+        },
+        {"$match": {"restaurant": "Sally's Deli"}},
+        {"$project": {"_id": 0, "score": 1}},
+    ],
+    [{"score": 75}, {"score": 75}, {"score": 68}, {"score": 68}],
+)
+case(
+    "$fill after marking which values existed",
+    agg("fill"),
+    REVIEWS,
+    [
+        {"$set": {"valueExisted": {"$ifNull": [{"$toBool": {"$toString": "$score"}}, False]}}},
+        {"$fill": {"sortBy": {"date": 1}, "output": {"score": {"method": "locf"}}}},
+    ],
+    [
+        {**doc, "score": score, "valueExisted": existed}
+        for doc, score, existed in zip(
+            REVIEWS,
+            [90, 92, 92, 92, 85, 85],
+            [True, True, False, False, True, False],
+            strict=True,
+        )
+    ],
+)
+case(
+    "$fill methods need sortBy",
+    agg("fill"),
+    REVIEWS,
+    [{"$fill": {"output": {"score": {"method": "locf"}}}}],
+    error="sortBy",
+)

@@ -118,6 +118,10 @@ class _Used:
                 self.expression(spec)
             elif name == "$redact":
                 self.expression(spec)
+            elif name == "$fill":
+                self.expression(spec.get("partitionBy"))
+                for how in spec.get("output", {}).values():
+                    self.expression(how.get("value") if isinstance(how, dict) else None)
             elif name == "$replaceRoot":
                 self.expression(spec["newRoot"])
 

@@ -81,26 +81,46 @@ def last_n(values: list, n: int) -> list:
 _ORDER = cmp_to_key(compare)
 
 
-def extreme_n(values: list, n: int, largest: bool) -> list:
-    """The n smallest (ascending) or largest (descending) values, null and missing skipped; an
-    equal value never displaces one already kept (AccumulatorMinMaxN)."""
-    kept: list = []  # ascending, equal values in arrival order
-    for value in values:
+class ExtremeN:
+    """$minN / $maxN: null and missing skipped; kept ascending, an equal value never displaces
+    one already kept; $maxN reports them largest first (AccumulatorMinMaxN)."""
+
+    __slots__ = ("kept", "largest", "n")
+
+    def __init__(self, n: int, largest: bool) -> None:
+        self.n = n
+        self.largest = largest
+        self.kept: list = []  # (sort key, value), ascending, equal values in arrival order
+
+    def add(self, value: Any) -> None:
         if value is None or value is MISSING:
-            continue
-        key = _ORDER(value)
-        if len(kept) == n:
-            if largest:
-                if not compare(value, kept[0][1]) > 0:
-                    continue
+            return
+        kept = self.kept
+        if len(kept) == self.n:
+            if self.largest:
+                if compare(value, kept[0][1]) <= 0:
+                    return
                 del kept[0]
             else:
-                if not compare(kept[-1][1], value) > 0:
-                    continue
+                if compare(kept[-1][1], value) <= 0:
+                    return
                 kept.pop()
-        bisect.insort_right(kept, (key, value), key=lambda entry: entry[0])
-    out = [value for _, value in kept]
-    return out[::-1] if largest else out
+        bisect.insort_right(kept, (_ORDER(value), value), key=_sort_key)
+
+    def result(self) -> list:
+        values = [value for _, value in self.kept]
+        return values[::-1] if self.largest else values
+
+
+def _sort_key(entry: tuple) -> Any:
+    return entry[0]
+
+
+def extreme_n(values: list, n: int, largest: bool) -> list:
+    state = ExtremeN(n, largest)
+    for value in values:
+        state.add(value)
+    return state.result()
 
 
 def _register_n_expression(name: str, select: Any) -> None:
