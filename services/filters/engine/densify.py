@@ -295,8 +295,6 @@ def compile_fill(spec: Any) -> Runner:
         else:
             raise PipelineError(f"$fill: method must be 'linear' or 'locf', not {argument!r}")
     sort_by = spec.get("sortBy")
-    if methods and sort_by is None:
-        raise PipelineError("$fill: sortBy is required when an output field has a 'method'")
     partition_fn = None
     if "partitionByFields" in spec:
         fields = spec["partitionByFields"]
@@ -310,8 +308,9 @@ def compile_fill(spec: Any) -> Runner:
     sort_stage = compile_sort(sort_by).run if sort_by is not None else None
     linear_x = None
     if any(method == "linear" for _, _, method in methods):
-        if len(sort_by) != 1:
-            raise PipelineError("$fill: the 'linear' method needs exactly one sortBy field")
+        # locf may run in input order (as MongoDB accepts), linear needs one sort field.
+        if not isinstance(sort_by, dict) or len(sort_by) != 1:
+            raise PipelineError("$fill: the 'linear' method needs a sortBy with exactly one field")
         linear_x = compiler.compile("$" + next(iter(sort_by)), ROOT_SCOPE)
     slots = compiler.slot_count
 
@@ -330,8 +329,7 @@ def compile_fill(spec: Any) -> Runner:
         return out
 
     def _fill_methods(docs: Documents, frame: list) -> Documents:
-        assert sort_stage is not None
-        ordered = sort_stage(docs)  # stable: within a partition, sortBy order
+        ordered = sort_stage(docs) if sort_stage is not None else docs  # stable
         partitions: dict[Any, Documents] = {}
         keys: dict[Any, Any] = {}
         for doc in ordered:

@@ -16,7 +16,6 @@ from datetime import datetime
 from bson import Int64
 
 from tests.unit.filters.conformance_cases import (
-    MANUAL,
     VARIABLES,
     agg,
     case,
@@ -1848,10 +1847,10 @@ case(
 # The variables page's note on where $$DESCEND, $$PRUNE and $$KEEP exist.
 case(
     "$$KEEP is only defined in $redact",
-    f"{MANUAL}reference/aggregation-variables/#mongodb-variable-variable.KEEP",
+    VARIABLES,
     d({"_id": 1}),
     [{"$project": {"k": "$$KEEP"}}],
-    error="$$KEEP",
+    error="KEEP",
 )
 
 # =============================================================================================
@@ -2188,9 +2187,9 @@ case(
     ],
 )
 case(
-    "$fill methods need sortBy",
+    "$fill linear needs sortBy",
     agg("fill"),
-    REVIEWS,
-    [{"$fill": {"output": {"score": {"method": "locf"}}}}],
+    STOCK,
+    [{"$fill": {"output": {"price": {"method": "linear"}}}}],
     error="sortBy",
 )
