@@ -60,17 +60,9 @@ FORBIDDEN_OPERATOR_USES: dict[str, list[list[dict[str, Any]]]] = {
 
 # Stages and operators MongoDB has and the engine does not: refused by name, never ignored.
 UNSUPPORTED_USES: list[tuple[str, list[dict[str, Any]]]] = [
-    ("$facet", [{"$facet": {"a": [{"$lookup": {"from": "users"}}]}}]),
-    ("$graphLookup", [{"$graphLookup": {"from": "ZTF_alerts_aux"}}]),
-    ("$geoNear", [{"$geoNear": {"near": [0, 0]}}]),
-    ("$bucket", [{"$bucket": {"groupBy": "$candidate.magpsf"}}]),
-    ("$sample", [{"$sample": {"size": 1}}]),
-    ("$documents", [{"$documents": [{}]}]),
-    ("$currentOp", [{"$currentOp": {}}]),
-    ("$collStats", [{"$collStats": {}}]),
     ("$dateAdd", [{"$project": {"x": {"$dateAdd": {"startDate": "$d", "unit": "day"}}}}]),
-    ("$mergeObjects", [{"$replaceRoot": {"newRoot": {"$mergeObjects": ["$a", "$b"]}}}]),
     ("$$NOW", [{"$addFields": {"now": "$$NOW"}}]),
+    ("$setWindowFields", [{"$setWindowFields": {"sortBy": {"a": 1}, "output": {}}}]),
 ]
 
 

@@ -15,8 +15,34 @@ FORBIDDEN_STAGE_REASONS: dict[str, str] = {
     "$unionWith": "filters may not read other collections",
     "$out": "filters may not write to the database",
     "$merge": "filters may not write to the database",
+    "$graphLookup": "filters may not read other collections",
+    # Stages that read the server's state rather than the documents in front of them.
+    "$collStats": "it reads the server's collection statistics",
+    "$indexStats": "it reads the server's index statistics",
+    "$planCacheStats": "it reads the server's query plan cache",
+    "$currentOp": "it reads the server's running operations",
+    "$listSessions": "it reads the server's sessions",
+    "$listLocalSessions": "it reads the server's sessions",
+    "$listSearchIndexes": "it reads the server's search indexes",
+    "$listSampledQueries": "it reads the server's sampled queries",
+    "$queryStats": "it reads the server's query statistics",
+    "$shardedDataDistribution": "it reads the cluster's shard state",
+    "$changeStream": "it reads the database's change stream",
+    "$changeStreamSplitLargeEvent": "it belongs to a change stream",
+    "$documents": "it replaces the input with literal documents (a database-level aggregation)",
+    "$geoNear": "it needs a geospatial index on a collection",
+    "$search": "it needs an Atlas Search index",
+    "$searchMeta": "it needs an Atlas Search index",
+    "$vectorSearch": "it needs an Atlas Vector Search index",
 }
 FORBIDDEN_STAGES = frozenset(FORBIDDEN_STAGE_REASONS)
+# Stages refused because the engine does not implement them, with the reason.
+UNSUPPORTED_STAGE_REASONS: dict[str, str] = {
+    "$setWindowFields": (
+        "window functions (partitions, sorted windows by documents or range, $rank, $shift, "
+        "$derivative ...) are not implemented"
+    ),
+}
 
 
 class CompiledPipeline:
@@ -86,7 +112,9 @@ def compile_pipeline(pipeline: Any) -> CompiledPipeline:
             raise PipelineError(f"forbidden stage {name} in stage {index}: {reason}")
         compile_stage = STAGE_COMPILERS.get(name)
         if compile_stage is None:
-            raise PipelineError(f"unsupported stage {name} in stage {index}")
+            reason = UNSUPPORTED_STAGE_REASONS.get(name)
+            detail = f": {reason}" if reason else ""
+            raise PipelineError(f"unsupported stage {name} in stage {index}{detail}")
         try:
             stages.append(compile_stage(spec))
         except PipelineError as exc:

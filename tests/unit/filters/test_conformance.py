@@ -94,6 +94,8 @@ class _Used:
 
     def pipeline(self, pipeline: list[dict]) -> None:
         for stage in pipeline:
+            if not isinstance(stage, dict) or len(stage) != 1:
+                continue  # a malformed stage of an error case
             ((name, spec),) = stage.items()
             self.stages.add(name)
             if name == "$match":
@@ -103,13 +105,30 @@ class _Used:
                     if field == "_id":
                         self.expression(value)
                     else:
-                        ((accumulator, argument),) = value.items()
-                        self.accumulators.add(accumulator)
-                        self.expression(argument)
-            elif name in ("$project", "$addFields", "$set", "$replaceWith"):
+                        self.accumulator(value)
+            elif name in ("$bucket", "$bucketAuto"):
+                self.expression(spec.get("groupBy"))
+                for value in spec.get("output", {}).values():
+                    self.accumulator(value)
+            elif name == "$facet":
+                for sub_pipeline in spec.values():
+                    if isinstance(sub_pipeline, list):
+                        self.pipeline(sub_pipeline)
+            elif name in ("$project", "$addFields", "$set", "$replaceWith", "$sortByCount"):
                 self.expression(spec)
+            elif name == "$redact":
+                self.expression(spec)
+            elif name == "$fill":
+                self.expression(spec.get("partitionBy"))
+                for how in spec.get("output", {}).values():
+                    self.expression(how.get("value") if isinstance(how, dict) else None)
             elif name == "$replaceRoot":
                 self.expression(spec["newRoot"])
+
+    def accumulator(self, value: dict) -> None:
+        ((accumulator, argument),) = value.items()
+        self.accumulators.add(accumulator)
+        self.expression(argument)
 
     def query_document(self, value: Any) -> None:
         if isinstance(value, dict):
@@ -178,9 +197,6 @@ REFUSED = [
     ),
     ([{"$match": {"$expr": {"$function": {"body": "f", "args": [], "lang": "js"}}}}], "$function"),
     ([{"$group": {"_id": None, "x": {"$accumulator": {"init": "f"}}}}], "$accumulator"),
-    ([{"$facet": {"a": [{"$match": {}}]}}], "$facet"),
-    ([{"$bucket": {"groupBy": "$a", "boundaries": [0, 1]}}], "$bucket"),
-    ([{"$geoNear": {"near": [0, 0], "distanceField": "d"}}], "$geoNear"),
     (
         [
             {
@@ -195,12 +211,9 @@ REFUSED = [
         ],
         "$graphLookup",
     ),
-    ([{"$sample": {"size": 1}}], "$sample"),
     ([{"$project": {"d": {"$dateToString": {"date": "$t"}}}}], "$dateToString"),
-    ([{"$addFields": {"m": {"$mergeObjects": ["$a", "$b"]}}}], "$mergeObjects"),
     ([{"$match": {"loc": {"$geoWithin": {"$centerSphere": [[0, 0], 1]}}}}], "$geoWithin"),
     ([{"$match": {"$text": {"$search": "x"}}}], "$text"),
-    ([{"$group": {"_id": None, "s": {"$stdDevPop": "$a"}}}], "$stdDevPop"),
     ([{"$project": {"x": "$$NOW"}}], "$$NOW"),
     ([{"$project": {"r": {"$rand": {}}}}], "$rand"),
     ([{"$match": {"$sampleRate": 0.33}}], "$sampleRate"),
@@ -214,6 +227,56 @@ REFUSED = [
     ),
     ([{"$match": {"$jsonSchema": {"required": ["a"]}}}], "$jsonSchema"),
     ([{"$match": {"$expr": {"$lt": [0.5, {"$rand": {}}]}}}], "$rand"),
+    # Stages that read the server's state instead of the documents are refused by name.
+    ([{"$geoNear": {"near": [0, 0], "distanceField": "d"}}], "$geoNear"),
+    ([{"$collStats": {"count": {}}}], "$collStats"),
+    ([{"$indexStats": {}}], "$indexStats"),
+    ([{"$planCacheStats": {}}], "$planCacheStats"),
+    ([{"$currentOp": {}}], "$currentOp"),
+    ([{"$listSessions": {}}], "$listSessions"),
+    ([{"$listLocalSessions": {}}], "$listLocalSessions"),
+    ([{"$listSearchIndexes": {}}], "$listSearchIndexes"),
+    ([{"$listSampledQueries": {}}], "$listSampledQueries"),
+    ([{"$queryStats": {}}], "$queryStats"),
+    ([{"$shardedDataDistribution": {}}], "$shardedDataDistribution"),
+    ([{"$changeStream": {}}], "$changeStream"),
+    ([{"$changeStreamSplitLargeEvent": {}}], "$changeStreamSplitLargeEvent"),
+    ([{"$documents": [{"a": 1}]}], "$documents"),
+    ([{"$search": {"text": {"query": "x", "path": "a"}}}], "$search"),
+    ([{"$searchMeta": {"text": {"query": "x", "path": "a"}}}], "$searchMeta"),
+    ([{"$vectorSearch": {"path": "v", "queryVector": [0.0], "limit": 1}}], "$vectorSearch"),
+    (
+        [{"$setWindowFields": {"sortBy": {"a": 1}, "output": {"r": {"$rank": {}}}}}],
+        "$setWindowFields",
+    ),
+    # Inside $facet, the stages the manual excludes are refused, and forbidden ones stay so.
+    ([{"$facet": {"a": [{"$out": "other"}]}}], "$out"),
+    (
+        [{"$facet": {"a": [{"$facet": {"b": [{"$match": {}}]}}]}}],
+        "is not allowed to be used within",
+    ),
+    (
+        [
+            {
+                "$facet": {
+                    "a": [
+                        {
+                            "$lookup": {
+                                "from": "o",
+                                "localField": "a",
+                                "foreignField": "b",
+                                "as": "c",
+                            }
+                        }
+                    ]
+                }
+            }
+        ],
+        "filters may not read other collections",
+    ),
+    ([{"$facet": {"a": [{"$facet": {}}]}}], "$facet"),
+    # Accumulator-only operators are not expressions.
+    ([{"$project": {"t": {"$topN": {"n": 1, "sortBy": {"a": 1}, "output": "$a"}}}}], "$topN"),
 ]
 
 

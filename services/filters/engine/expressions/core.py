@@ -69,6 +69,8 @@ class Compiler:
 
     def __init__(self) -> None:
         self.slot_count = 0
+        # Set by $redact, where $$ROOT stays the whole document while $$CURRENT descends.
+        self.root_slot: int | None = None
 
     def new_slot(self) -> int:
         self.slot_count += 1
@@ -150,6 +152,11 @@ class Compiler:
     def _variable(self, text: str, scope: Scope) -> Expr:
         name, _, rest = text.partition(".")
         parts = split_path(rest, f"variable path '$${text}'") if rest else ()
+        if name == "ROOT" and self.root_slot is not None:
+            root = self.root_slot
+            if not parts:
+                return lambda doc, frame: frame[root]
+            return lambda doc, frame: traverse(frame[root], parts, 0)
         if name in ("ROOT", "CURRENT"):
             if not parts:
                 return lambda doc, frame: doc
