@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -21,6 +19,7 @@ from services.filters.engine import (
 )
 from tests.unit.filters.compare import same_documents
 from tests.unit.filters.conformance_cases import CASES, MANUAL, Case
+from tests.unit.filters.operators_used import Used
 
 RESULT_CASES = [c for c in CASES if c.error is None]
 ERROR_CASES = [c for c in CASES if c.error is not None]
@@ -76,107 +75,27 @@ def test_per_document_path_agrees_with_run(case: Case) -> None:
 # --- coverage: every operator the engine accepts appears in the table ------------------------
 
 
-def _dollar_keys(value: Any) -> Iterator[tuple[str, Any]]:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield key, item
-    elif isinstance(value, list):
-        for item in value:
-            yield from _dollar_keys(item)
-
-
-class _Used:
-    def __init__(self) -> None:
-        self.stages: set[str] = set()
-        self.query: set[str] = set()
-        self.expressions: set[str] = set()
-        self.accumulators: set[str] = set()
-
-    def pipeline(self, pipeline: list[dict]) -> None:
-        for stage in pipeline:
-            if not isinstance(stage, dict) or len(stage) != 1:
-                continue  # a malformed stage of an error case
-            ((name, spec),) = stage.items()
-            self.stages.add(name)
-            if name == "$match":
-                self.query_document(spec)
-            elif name == "$group":
-                for field, value in spec.items():
-                    if field == "_id":
-                        self.expression(value)
-                    else:
-                        self.accumulator(value)
-            elif name in ("$bucket", "$bucketAuto"):
-                self.expression(spec.get("groupBy"))
-                for value in spec.get("output", {}).values():
-                    self.accumulator(value)
-            elif name == "$facet":
-                for sub_pipeline in spec.values():
-                    if isinstance(sub_pipeline, list):
-                        self.pipeline(sub_pipeline)
-            elif name in ("$project", "$addFields", "$set", "$replaceWith", "$sortByCount"):
-                self.expression(spec)
-            elif name == "$redact":
-                self.expression(spec)
-            elif name == "$fill":
-                self.expression(spec.get("partitionBy"))
-                for how in spec.get("output", {}).values():
-                    self.expression(how.get("value") if isinstance(how, dict) else None)
-            elif name == "$replaceRoot":
-                self.expression(spec["newRoot"])
-
-    def accumulator(self, value: dict) -> None:
-        ((accumulator, argument),) = value.items()
-        self.accumulators.add(accumulator)
-        self.expression(argument)
-
-    def query_document(self, value: Any) -> None:
-        if isinstance(value, dict):
-            for key, item in value.items():
-                if key.startswith("$"):
-                    self.query.add(key)
-                if key == "$expr":
-                    self.expression(item)
-                else:
-                    self.query_document(item)
-        elif isinstance(value, list):
-            for item in value:
-                self.query_document(item)
-
-    def expression(self, value: Any) -> None:
-        if isinstance(value, dict):
-            for key, item in value.items():
-                if key.startswith("$"):
-                    self.expressions.add(key)
-                    if key == "$literal":
-                        continue
-                self.expression(item)
-        elif isinstance(value, list):
-            for item in value:
-                self.expression(item)
-
-
 @pytest.fixture(scope="module")
-def used() -> _Used:
-    found = _Used()
+def used() -> Used:
+    found = Used()
     for c in CASES:
         found.pipeline(c.pipeline)
     return found
 
 
-def test_every_stage_is_covered(used: _Used) -> None:
+def test_every_stage_is_covered(used: Used) -> None:
     assert sorted(SUPPORTED_STAGES - used.stages) == []
 
 
-def test_every_query_operator_is_covered(used: _Used) -> None:
+def test_every_query_operator_is_covered(used: Used) -> None:
     assert sorted(SUPPORTED_QUERY_OPERATORS - used.query) == []
 
 
-def test_every_expression_operator_is_covered(used: _Used) -> None:
+def test_every_expression_operator_is_covered(used: Used) -> None:
     assert sorted(SUPPORTED_EXPRESSION_OPERATORS - used.expressions) == []
 
 
-def test_every_accumulator_is_covered(used: _Used) -> None:
+def test_every_accumulator_is_covered(used: Used) -> None:
     assert sorted(SUPPORTED_ACCUMULATORS - used.accumulators) == []
 
 
