@@ -196,12 +196,11 @@ REFUSED = [
         "$graphLookup",
     ),
     ([{"$sample": {"size": 1}}], "$sample"),
-    ([{"$project": {"d": {"$dateToString": {"date": "$t"}}}}], "$dateToString"),
     ([{"$addFields": {"m": {"$mergeObjects": ["$a", "$b"]}}}], "$mergeObjects"),
     ([{"$match": {"loc": {"$geoWithin": {"$centerSphere": [[0, 0], 1]}}}}], "$geoWithin"),
     ([{"$match": {"$text": {"$search": "x"}}}], "$text"),
     ([{"$group": {"_id": None, "s": {"$stdDevPop": "$a"}}}], "$stdDevPop"),
-    ([{"$project": {"x": "$$NOW"}}], "$$NOW"),
+    ([{"$project": {"x": "$$CLUSTER_TIME"}}], "$$CLUSTER_TIME"),
 ]
 
 

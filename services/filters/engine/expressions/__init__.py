@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import arithmetic, arrays, conversion, logic, strings, trigonometry, variables
+from . import arithmetic, arrays, conversion, dates, logic, strings, trigonometry, variables
 from .core import (
     FORBIDDEN_EXPRESSION_OPERATORS,
     OPERATORS,
@@ -25,7 +25,12 @@ def compile_expression(spec: Any) -> Callable[[dict], Any]:
     compiler = Compiler()
     fn = compiler.compile(spec, ROOT_SCOPE)
     slots = compiler.slot_count
-    return lambda doc: fn(doc, [None] * slots)
+
+    def evaluate(doc: dict) -> Any:
+        return fn(doc, [None] * slots)
+
+    # $$NOW holds one clock reading for the whole evaluation.
+    return dates.with_now(evaluate) if dates.mentions_now(spec) else evaluate
 
 
 __all__ = [
