@@ -48,11 +48,11 @@ UNSUPPORTED_USES: list[tuple[str, list[dict[str, Any]]]] = [
     ("$documents", [{"$documents": [{}]}]),
     ("$currentOp", [{"$currentOp": {}}]),
     ("$collStats", [{"$collStats": {}}]),
-    ("$dateAdd", [{"$project": {"x": {"$dateAdd": {"startDate": "$d", "unit": "day"}}}}]),
+    ("$setWindowFields", [{"$setWindowFields": {"output": {}}}]),
     ("$mergeObjects", [{"$replaceRoot": {"newRoot": {"$mergeObjects": ["$a", "$b"]}}}]),
     ("$text", [{"$match": {"$text": {"$search": "star"}}}]),
     ("$near", [{"$match": {"coordinates.radec_geojson": {"$near": [0, 0]}}}]),
-    ("$$NOW", [{"$addFields": {"now": "$$NOW"}}]),
+    ("$$CLUSTER_TIME", [{"$addFields": {"now": "$$CLUSTER_TIME"}}]),
 ]
 
 
