@@ -60,9 +60,8 @@ FORBIDDEN_OPERATOR_USES: dict[str, list[list[dict[str, Any]]]] = {
 
 # Stages and operators MongoDB has and the engine does not: refused by name, never ignored.
 UNSUPPORTED_USES: list[tuple[str, list[dict[str, Any]]]] = [
-    ("$dateAdd", [{"$project": {"x": {"$dateAdd": {"startDate": "$d", "unit": "day"}}}}]),
-    ("$$NOW", [{"$addFields": {"now": "$$NOW"}}]),
     ("$setWindowFields", [{"$setWindowFields": {"sortBy": {"a": 1}, "output": {}}}]),
+    ("$$CLUSTER_TIME", [{"$addFields": {"now": "$$CLUSTER_TIME"}}]),
 ]
 
 

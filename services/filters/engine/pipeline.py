@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .errors import EvaluationError, PipelineError
+from .expressions.dates import mentions_now, with_now
 from .stages import STAGE_COMPILERS, PerDocument, Stage
 
 SUPPORTED_STAGES = frozenset(STAGE_COMPILERS)
@@ -57,6 +58,12 @@ class CompiledPipeline:
         self._chain: tuple[PerDocument, ...] | None = (
             tuple(fn for fn in chain if fn is not None) if all(chain) else None
         )
+        if mentions_now(pipeline):
+            # MongoDB binds $$NOW once per aggregation: one clock reading per call, so a whole
+            # batch given to passes_each sees the same $$NOW.
+            self.run = with_now(self.run)  # type: ignore[method-assign]
+            self.passes = with_now(self.passes)  # type: ignore[method-assign]
+            self.passes_each = with_now(self.passes_each)  # type: ignore[method-assign]
 
     def run(self, documents: Iterable[dict]) -> list[dict]:
         """Run the stages in order over the documents, as an aggregation over a collection."""

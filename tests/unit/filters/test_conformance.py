@@ -130,10 +130,8 @@ REFUSED = [
         ],
         "$graphLookup",
     ),
-    ([{"$project": {"d": {"$dateToString": {"date": "$t"}}}}], "$dateToString"),
     ([{"$match": {"loc": {"$geoWithin": {"$centerSphere": [[0, 0], 1]}}}}], "$geoWithin"),
     ([{"$match": {"$text": {"$search": "x"}}}], "$text"),
-    ([{"$project": {"x": "$$NOW"}}], "$$NOW"),
     ([{"$project": {"r": {"$rand": {}}}}], "$rand"),
     ([{"$match": {"$sampleRate": 0.33}}], "$sampleRate"),
     ([{"$project": {"score": {"$meta": "textScore"}}}], "$meta"),
@@ -196,6 +194,7 @@ REFUSED = [
     ([{"$facet": {"a": [{"$facet": {}}]}}], "$facet"),
     # Accumulator-only operators are not expressions.
     ([{"$project": {"t": {"$topN": {"n": 1, "sortBy": {"a": 1}, "output": "$a"}}}}], "$topN"),
+    ([{"$project": {"x": "$$CLUSTER_TIME"}}], "$$CLUSTER_TIME"),
 ]
 
 

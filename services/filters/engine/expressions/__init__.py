@@ -10,6 +10,7 @@ from . import (
     arrays,
     bitwise,
     conversion,
+    dates,
     logic,
     misc,
     objects,
@@ -51,7 +52,12 @@ def compile_expression(spec: Any) -> Callable[[dict], Any]:
     compiler = Compiler()
     fn = compiler.compile(spec, ROOT_SCOPE)
     slots = compiler.slot_count
-    return lambda doc: fn(doc, [None] * slots)
+
+    def evaluate(doc: dict) -> Any:
+        return fn(doc, [None] * slots)
+
+    # $$NOW holds one clock reading for the whole evaluation.
+    return dates.with_now(evaluate) if dates.mentions_now(spec) else evaluate
 
 
 __all__ = [

@@ -32,6 +32,12 @@ FORBIDDEN_EXPRESSION_OPERATORS = {
 }
 
 SYSTEM_VARIABLES = {"ROOT", "CURRENT", "REMOVE"}
+# System variables that other modules provide (name -> compile function): $$NOW in dates.py.
+SYSTEM_VARIABLE_COMPILERS: dict[str, Callable[[], Expr]] = {}
+# System variables refused with a reason rather than "unsupported".
+REFUSED_SYSTEM_VARIABLES = {
+    "CLUSTER_TIME": "a filter runs outside any replica set, so there is no cluster clock",
+}
 _USER_VARIABLE = re.compile(r"^[a-z\x80-\U0010ffff][A-Za-z0-9_\x80-\U0010ffff]*$")
 
 
@@ -164,8 +170,15 @@ class Compiler:
             return lambda doc, frame: get(doc)
         if name == "REMOVE":
             return constant(MISSING)
+        provided = SYSTEM_VARIABLE_COMPILERS.get(name)
+        if provided is not None:
+            fn = provided()
+            return fn if not parts else lambda doc, frame: traverse(fn(doc, frame), parts, 0)
         slot = scope.slot(name)
         if slot is None:
+            reason = REFUSED_SYSTEM_VARIABLES.get(name)
+            if reason:
+                raise PipelineError(f"unsupported system variable $${name} ({reason})")
             if name and name[0].isupper():
                 raise PipelineError(f"unsupported system variable $${name}")
             raise PipelineError(f"use of undefined variable: {name}")
