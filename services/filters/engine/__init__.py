@@ -6,14 +6,22 @@ documents (alerts as pymongo decodes them) with MongoDB's semantics. See README.
 
 from __future__ import annotations
 
-from .accumulators import SUPPORTED_ACCUMULATORS
+from .accumulators import FORBIDDEN_ACCUMULATORS, SUPPORTED_ACCUMULATORS
 from .errors import EvaluationError, PipelineError
 from .expressions import (
     FORBIDDEN_EXPRESSION_OPERATORS,
     SUPPORTED_EXPRESSION_OPERATORS,
     compile_expression,
 )
-from .pipeline import FORBIDDEN_STAGES, SUPPORTED_STAGES, CompiledPipeline, compile_pipeline
+from .expressions.core import REFUSED_SYSTEM_VARIABLES
+from .pipeline import (
+    FORBIDDEN_STAGE_REASONS,
+    FORBIDDEN_STAGES,
+    SUPPORTED_STAGES,
+    UNSUPPORTED_STAGE_REASONS,
+    CompiledPipeline,
+    compile_pipeline,
+)
 from .query import FORBIDDEN_QUERY_OPERATORS, SUPPORTED_QUERY_OPERATORS, compile_query
 from .values import MISSING
 
@@ -22,12 +30,24 @@ FORBIDDEN_OPERATORS = frozenset(
     set(FORBIDDEN_EXPRESSION_OPERATORS) | set(FORBIDDEN_QUERY_OPERATORS) | {"$accumulator"}
 )
 
+# Everything refused by name, with its reason: (kind, name) -> reason. The README's operator
+# table lists these beside what is supported.
+REFUSED: dict[tuple[str, str], str] = {
+    **{("stage", name): reason for name, reason in FORBIDDEN_STAGE_REASONS.items()},
+    **{("stage", name): reason for name, reason in UNSUPPORTED_STAGE_REASONS.items()},
+    **{("query", name): reason for name, reason in FORBIDDEN_QUERY_OPERATORS.items()},
+    **{("expression", name): reason for name, reason in FORBIDDEN_EXPRESSION_OPERATORS.items()},
+    **{("accumulator", name): reason for name, reason in FORBIDDEN_ACCUMULATORS.items()},
+    **{("variable", f"$${name}"): reason for name, reason in REFUSED_SYSTEM_VARIABLES.items()},
+}
+
 __all__ = [
     "FORBIDDEN_EXPRESSION_OPERATORS",
     "FORBIDDEN_OPERATORS",
     "FORBIDDEN_QUERY_OPERATORS",
     "FORBIDDEN_STAGES",
     "MISSING",
+    "REFUSED",
     "SUPPORTED_ACCUMULATORS",
     "SUPPORTED_EXPRESSION_OPERATORS",
     "SUPPORTED_QUERY_OPERATORS",

@@ -41,9 +41,21 @@ def sources_by_operator() -> dict[tuple[str, str], set[str]]:
     return found
 
 
+def _label(url: str) -> str:
+    return url.removeprefix(MANUAL).strip("/").split("/")[-1] or url
+
+
 def _page(url: str) -> str:
-    label = url.removeprefix(MANUAL).strip("/").split("/")[-1] or url
-    return f"[{label}]({url})"
+    return f"[{_label(url)}]({url})"
+
+
+def own_pages(name: str, urls: set[str]) -> list[str]:
+    """The operator's own manual page(s) among the pages its cases cite ($first has
+    first-array-element and first, $count count and count-accumulator); when it is only
+    exercised by other pages' examples, those pages."""
+    bare = name.lstrip("$")
+    own = [url for url in urls if _label(url).split("-")[0] == bare]
+    return sorted(own or urls)
 
 
 def rows() -> list[tuple[str, str, str, str]]:
@@ -57,9 +69,10 @@ def rows() -> list[tuple[str, str, str, str]]:
     table = []
     for kind in KINDS:
         for name in sorted(supported[kind], key=str.lower):
-            pages = ", ".join(_page(url) for url in sorted(sources.get((kind, name), ())))
+            urls = own_pages(name, sources.get((kind, name), set()))
+            pages = ", ".join(_page(url) for url in urls)
             table.append((f"`{name}`", kind, "supported", pages))
-    for name, (kind, reason) in sorted(REFUSED.items(), key=lambda item: item[0].lower()):
+    for (kind, name), reason in sorted(REFUSED.items(), key=lambda item: item[0][1].lower()):
         table.append((f"`{name}`", kind, f"refused: {reason}", ""))
     return table
 
