@@ -251,9 +251,10 @@ FORBIDDEN_PIPELINES = [
     ("$where", [{"$match": {"$where": "this.candidate.drb > 0.5"}}]),
     ("$function", [{"$addFields": {"x": {"$function": {"body": "1", "args": [], "lang": "js"}}}}]),
     ("$accumulator", [{"$group": {"_id": None, "x": {"$accumulator": {"init": "1"}}}}]),
-    ("$facet", [{"$facet": {"a": [{"$match": {}}]}}]),
+    ("$facet", [{"$facet": {"a": [{"$lookup": {"from": "users", "as": "u"}}]}}]),
     ("$graphLookup", [{"$graphLookup": {"from": "ZTF_alerts_aux"}}]),
-    ("$dateToString", [{"$project": {"d": {"$dateToString": {"date": "$d"}}}}]),
+    ("$rand", [{"$match": {"$expr": {"$lt": [{"$rand": {}}, 0.5]}}}]),
+    ("$setWindowFields", [{"$setWindowFields": {"sortBy": {"jd": 1}, "output": {}}}]),
 ]
 BAD_PARTS = [
     ("pipeline must contain at least one stage", {"pipeline": []}),
