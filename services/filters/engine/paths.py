@@ -42,16 +42,14 @@ def traverse(value: Any, parts: tuple[str, ...], start: int) -> Any:
 
 
 def _traverse_array(array: list, parts: tuple[str, ...], start: int) -> list:
+    # Only documents are followed: scalars and nested arrays are skipped, as in MongoDB's
+    # ExpressionFieldPath::evaluatePathArray ({a: [[{b: 1}]]} gives "$a.b" = []).
     found = []
     for element in array:
         if isinstance(element, dict):
             value = traverse(element.get(parts[start], MISSING), parts, start + 1)
-        elif isinstance(element, list):
-            value = _traverse_array(element, parts, start)
-        else:
-            continue
-        if value is not MISSING:
-            found.append(value)
+            if value is not MISSING:
+                found.append(value)
     return found
 
 

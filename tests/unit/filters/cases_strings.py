@@ -990,12 +990,13 @@ expression(
 # Bitwise query operators
 # =============================================================================================
 
-# The collection of the four pages; BinData(0, "Zg==") is the byte 0b01100110.
+# The collection of the four pages; BinData(0, "Zg==") is the byte 0b01100110, written as bytes
+# because that is how pymongo encodes and decodes BinData subtype 0 (the documents come back).
 BITS = d(
     {"_id": 1, "a": 54, "binaryValueofA": "00110110"},
     {"_id": 2, "a": 20, "binaryValueofA": "00010100"},
     {"_id": 3, "a": 20.0, "binaryValueofA": "00010100"},
-    {"_id": 4, "a": Binary(b"\x66"), "binaryValueofA": "01100110"},
+    {"_id": 4, "a": b"\x66", "binaryValueofA": "01100110"},
 )
 BIN_0x20 = Binary(b"\x20")  # BinData(0, "IA==")
 BIN_0x30 = Binary(b"\x30")  # BinData(0, "MC==") and BinData(0, "MA==")

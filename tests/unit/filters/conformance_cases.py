@@ -778,12 +778,22 @@ expression(
     [18.5, 18.1],
     doc={"prv": [{"magpsf": 18.5}, {"diffmaglim": 20.1}, {"magpsf": 18.1}, 7]},
 )
+# The server follows only the documents of an array: a nested array is skipped like a scalar
+# (src/mongo/db/pipeline/expression.cpp, ExpressionFieldPath::evaluatePathArray: "if
+# (array[i].getType() != Object) continue;"), so "$a.b" over arrays of arrays is [].
 expression(
-    "field path through nested arrays keeps the nesting",
+    "field path skips nested arrays",
     FIELD_PATHS,
     "$a.b",
-    [[1, 2], [3]],
+    [],
     doc={"a": [[{"b": 1}, {"b": 2}], [{"b": 3}]]},
+)
+expression(
+    "field path skips nested arrays beside documents",
+    FIELD_PATHS,
+    "$a.b",
+    [0],
+    doc={"a": [[{"b": 1}], {"b": 0}, [[{"b": 2}]]]},
 )
 expression(
     "nested field path",
