@@ -14,7 +14,15 @@ from bson import Int64
 from ..errors import EvaluationError, PipelineError
 from ..reducers import as_double, percentiles_of, std_dev_of
 from ..values import MISSING, compare, format_number, type_name
-from .core import Compiler, Expr, Scope, compile_operands, constant_value, is_constant, operator
+from .core import (
+    Compiler,
+    Expr,
+    Scope,
+    constant_value,
+    is_constant,
+    operator,
+    reduction_operator,
+)
 
 
 def show_value(value: Any) -> str:
@@ -218,28 +226,22 @@ _P_MESSAGE = "The $percentile 'p' field must be an array of numbers from [0.0, 1
 
 def _parse_p(spec: Any) -> list[float]:
     compiler = Compiler()
-    items = spec if isinstance(spec, list) else None
-    if items is None:
-        fn = compiler.compile(spec, Scope())
+
+    def constant_of(item: Any) -> Any:
+        fn = compiler.compile(item, Scope())
         if not is_constant(fn):
             raise PipelineError(
                 "The $percentile 'p' field must be an array of constant values, but found value: "
                 f"{show_value(spec)}."
             )
-        items = constant_value(fn)
+        return constant_value(fn)
+
+    if isinstance(spec, list):
+        items = [constant_of(item) for item in spec]
+    else:
+        items = constant_of(spec)
         if not isinstance(items, list):
             raise PipelineError(_P_MESSAGE + show_value(items))
-    else:
-        values = []
-        for item in items:
-            fn = compiler.compile(item, Scope())
-            if not is_constant(fn):
-                raise PipelineError(
-                    "The $percentile 'p' field must be an array of constant values, but found "
-                    f"value: {show_value(spec)}."
-                )
-            values.append(constant_value(fn))
-        items = values
     if not items:
         raise PipelineError(_P_MESSAGE + "[]")
     ps = []
@@ -295,31 +297,8 @@ _register_quantile("$percentile")
 # --- $stdDevPop, $stdDevSamp and $mergeObjects: one array operand, or a list of operands ------
 
 
-def _accumulate_operands(name: str, args: Any, c: Compiler, scope: Scope) -> Expr:
-    """The values an expression-form accumulator folds over: one operand that is an array gives
-    its elements, one other value gives itself, several operands give their values."""
-    items = compile_operands(name, args, c, scope, 0, None)
-    if len(items) == 1:
-        (item,) = items
-
-        def one(doc: dict, frame: list) -> list:
-            value = item(doc, frame)
-            return value if isinstance(value, list) else [value]
-
-        return one
-    return lambda doc, frame: [fn(doc, frame) for fn in items]
-
-
-@operator("$stdDevPop")
-def _std_dev_pop(args: Any, c: Compiler, scope: Scope) -> Expr:
-    values = _accumulate_operands("$stdDevPop", args, c, scope)
-    return lambda doc, frame: std_dev_of(values(doc, frame), False)
-
-
-@operator("$stdDevSamp")
-def _std_dev_samp(args: Any, c: Compiler, scope: Scope) -> Expr:
-    values = _accumulate_operands("$stdDevSamp", args, c, scope)
-    return lambda doc, frame: std_dev_of(values(doc, frame), True)
+reduction_operator("$stdDevPop", lambda values: std_dev_of(values, False))
+reduction_operator("$stdDevSamp", lambda values: std_dev_of(values, True))
 
 
 def merge_into(out: dict, value: Any) -> None:
@@ -338,14 +317,11 @@ def merge_into(out: dict, value: Any) -> None:
             out[key] = item
 
 
-@operator("$mergeObjects")
-def _merge_objects(args: Any, c: Compiler, scope: Scope) -> Expr:
-    values = _accumulate_operands("$mergeObjects", args, c, scope)
+def _merge_objects(values: list) -> dict:
+    out: dict = {}
+    for value in values:
+        merge_into(out, value)
+    return out
 
-    def merge(doc: dict, frame: list) -> dict:
-        out: dict = {}
-        for value in values(doc, frame):
-            merge_into(out, value)
-        return out
 
-    return merge
+reduction_operator("$mergeObjects", _merge_objects)

@@ -20,10 +20,13 @@ from .core import (
     Compiler,
     Expr,
     Scope,
+    all_operands_operator,
     compile_operands,
+    compile_time,
     constant_value,
     is_constant,
     operator,
+    unary_operator,
 )
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -48,25 +51,7 @@ def coerce_to_string(value: Any) -> str:
     raise EvaluationError(f"can't convert from BSON type {type_name(value)} to String", 16007)
 
 
-@operator("$concat")
-def _concat(args: Any, c: Compiler, scope: Scope) -> Expr:
-    items = compile_operands("$concat", args, c, scope, 0, None)
-
-    def concat(doc: dict, frame: list) -> Any:
-        parts = []
-        for fn in items:
-            value = fn(doc, frame)
-            if type(value) is str:
-                parts.append(value)
-            elif value is None or value is MISSING:
-                return None
-            else:
-                raise EvaluationError(
-                    f"$concat only supports strings, not {type_name(value)}", 16702
-                )
-        return "".join(parts)
-
-    return concat
+all_operands_operator("$concat", str, "$concat only supports strings, not ", 16702)("".join)
 
 
 def _numeric(value: Any) -> bool:
@@ -186,19 +171,9 @@ _register_case("$toLower", _ASCII_LOWER)
 _register_case("$toUpper", _ASCII_UPPER)
 
 
-@operator("$strLenCP")
-def _str_len_cp(args: Any, c: Compiler, scope: Scope) -> Expr:
-    (text_fn,) = compile_operands("$strLenCP", args, c, scope, 1)
-
-    def str_len(doc: dict, frame: list) -> int:
-        text = text_fn(doc, frame)
-        if type(text) is not str:
-            raise EvaluationError(
-                f"$strLenCP requires a string argument, found: {type_name(text)}", 34471
-            )
-        return len(text)
-
-    return str_len
+unary_operator(
+    "$strLenCP", str, "$strLenCP requires a string argument, found: ", 34471, nullable=False
+)(len)
 
 
 def value_text(value: Any) -> str:
@@ -243,19 +218,11 @@ def _object_spec(
 # --- $strLenBytes, $strcasecmp, $split ---------------------------------------------------------
 
 
-@operator("$strLenBytes")
-def _str_len_bytes(args: Any, c: Compiler, scope: Scope) -> Expr:
-    (text_fn,) = compile_operands("$strLenBytes", args, c, scope, 1)
-
-    def str_len_bytes(doc: dict, frame: list) -> int:
-        text = text_fn(doc, frame)
-        if type(text) is not str:
-            raise EvaluationError(
-                f"$strLenBytes requires a string argument, found: {type_name(text)}", 34473
-            )
-        return len(text) if text.isascii() else len(text.encode())
-
-    return str_len_bytes
+@unary_operator(
+    "$strLenBytes", str, "$strLenBytes requires a string argument, found: ", 34473, nullable=False
+)
+def _str_len_bytes(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode())
 
 
 @operator("$strcasecmp")
@@ -535,10 +502,7 @@ def _compile_regex_operator(
 
     if is_constant(regex_fn) and (options_fn is None or is_constant(options_fn)):
         options = constant_value(options_fn) if options_fn is not None else None
-        try:
-            fixed = _regex_pattern(name, constant_value(regex_fn), options)
-        except EvaluationError as exc:
-            raise PipelineError(exc.message) from None
+        fixed = compile_time(_regex_pattern, name, constant_value(regex_fn), options)
         return text_of, fixed, None
 
     def pattern_of(doc: dict, frame: list) -> re.Pattern | None:
