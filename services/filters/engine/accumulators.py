@@ -22,10 +22,10 @@ from .expressions import ROOT_SCOPE, Compiler, Expr
 from .expressions.statistics import (
     ExtremeN,
     check_sort_pattern,
+    check_specification,
     merge_into,
     parse_n_input,
     parse_quantile,
-    show_value,
     sort_key_part,
     validate_n,
 )
@@ -291,15 +291,8 @@ def _compile_n_accumulator(name: str, spec: Any, c: Compiler) -> CompiledAccumul
 
 def _compile_top_bottom(name: str, spec: Any, c: Compiler) -> CompiledAccumulator:
     single = name in ("$top", "$bottom")
-    if not isinstance(spec, dict):
-        raise PipelineError(f"{name}: specification must be an object; found {show_value(spec)}")
-    allowed = ("output", "sortBy") if single else ("n", "output", "sortBy")
-    for key in spec:
-        if key not in allowed:
-            raise PipelineError(f"Unknown argument to {name} '{key}'")
-    for key in allowed:
-        if key not in spec:
-            raise PipelineError(f"{name}: Missing value for '{key}'")
+    required = ("output", "sortBy") if single else ("n", "output", "sortBy")
+    check_specification(name, spec, required, "Unknown argument to {name} '{key}'")
     sort_by = check_sort_pattern(name, spec["sortBy"])
     directions = [direction for _, direction in sort_by]
     key_fns = [c.compile("$" + path, ROOT_SCOPE) for path, _ in sort_by]

@@ -251,18 +251,33 @@ def compile_operands(
     return [c.compile(item, scope) for item in items]
 
 
+# MongoDB's wording for an object of named arguments, which differs from operator to operator:
+# format strings of {name}, {type} and {key} for not an object, an unknown key, a missing key.
+ArgumentMessages = tuple[str, str, str]
+_ARGUMENT_MESSAGES: ArgumentMessages = (
+    "{name} only supports an object as its argument",
+    "Unrecognized parameter to {name}: {key}",
+    "Missing '{key}' parameter to {name}",
+)
+
+
 def object_arguments(
-    name: str, args: Any, required: tuple[str, ...], optional: tuple[str, ...] = ()
+    name: str,
+    args: Any,
+    required: tuple[str, ...],
+    optional: tuple[str, ...] = (),
+    messages: ArgumentMessages = _ARGUMENT_MESSAGES,
 ) -> dict[str, Any]:
     """Check the named arguments of an object-form operator ($filter, $let, $convert ...)."""
+    not_object, unknown, missing = messages
     if not isinstance(args, dict):
-        raise PipelineError(f"{name} only supports an object as its argument")
+        raise PipelineError(not_object.format(name=name, type=type_name(args)))
     for key in args:
         if key not in required and key not in optional:
-            raise PipelineError(f"Unrecognized parameter to {name}: {key}")
+            raise PipelineError(unknown.format(name=name, key=key))
     for key in required:
         if key not in args:
-            raise PipelineError(f"Missing '{key}' parameter to {name}")
+            raise PipelineError(missing.format(name=name, key=key))
     return args
 
 

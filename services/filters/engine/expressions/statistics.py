@@ -20,6 +20,7 @@ from .core import (
     Scope,
     constant_value,
     is_constant,
+    object_arguments,
     operator,
     reduction_operator,
 )
@@ -44,20 +45,26 @@ def show_value(value: Any) -> str:
     return repr(value)
 
 
+def check_specification(
+    name: str,
+    spec: Any,
+    required: tuple[str, ...],
+    unknown: str,
+    missing: str = "{name}: Missing value for '{key}'",
+) -> dict:
+    """An accumulator's object of named arguments ($firstN, $topN, $median ...) with MongoDB's
+    wording: `unknown` and `missing` are formats of {name} and {key}."""
+    if not isinstance(spec, dict):
+        raise PipelineError(f"{name}: specification must be an object; found {show_value(spec)}")
+    return object_arguments(name, spec, required, (), ("", unknown, missing))
+
+
 # --- n and input: $firstN $lastN $maxN $minN (accumulators and expressions) -------------------
 
 
 def parse_n_input(name: str, spec: Any) -> tuple[Any, Any]:
     """The (n, input) specifications of {n: ..., input: ...}, checked as MongoDB checks them."""
-    if not isinstance(spec, dict):
-        raise PipelineError(f"{name}: specification must be an object; found {show_value(spec)}")
-    for key in spec:
-        if key not in ("n", "input"):
-            raise PipelineError(f"Unknown argument for 'n' operator: {key}")
-    if "n" not in spec:
-        raise PipelineError(f"{name}: Missing value for 'n'")
-    if "input" not in spec:
-        raise PipelineError(f"{name}: Missing value for 'input'")
+    check_specification(name, spec, ("n", "input"), "Unknown argument for 'n' operator: {key}")
     return spec["n"], spec["input"]
 
 
@@ -199,15 +206,10 @@ def parse_quantile(name: str, spec: Any) -> tuple[Any, list[float] | None]:
     """(input spec, ps) of {input, p, method}; ps is None for $median. Checked like MongoDB's IDL
     parser: unknown and missing fields, method 'approximate', p an array of constant numbers in
     [0, 1]."""
-    if not isinstance(spec, dict):
-        raise PipelineError(f"{name}: specification must be an object; found {show_value(spec)}")
     fields = ("input", "p", "method") if name == "$percentile" else ("input", "method")
-    for key in spec:
-        if key not in fields:
-            raise PipelineError(f"BSON field '{name}.{key}' is an unknown field.")
-    for key in fields:
-        if key not in spec:
-            raise PipelineError(f"BSON field '{name}.{key}' is missing but a required field")
+    unknown = "BSON field '{name}.{key}' is an unknown field."
+    missing = "BSON field '{name}.{key}' is missing but a required field"
+    check_specification(name, spec, fields, unknown, missing)
     method = spec["method"]
     if not isinstance(method, str):
         raise PipelineError(

@@ -25,6 +25,7 @@ from .core import (
     compile_time,
     constant_value,
     is_constant,
+    object_arguments,
     operator,
     unary_operator,
 )
@@ -195,26 +196,6 @@ def value_text(value: Any) -> str:
     return format_number(value)
 
 
-def _object_spec(
-    name: str,
-    args: Any,
-    known: tuple[str, ...],
-    required: tuple[str, ...],
-    messages: tuple[str, str, str],
-) -> None:
-    """Check an object-form operator's arguments with MongoDB's wording for that operator:
-    `messages` are the formats for not an object, an unknown field and a missing field."""
-    not_object, unknown, missing = messages
-    if not isinstance(args, dict):
-        raise PipelineError(not_object.format(name=name, type=type_name(args)))
-    for key in args:
-        if key not in known:
-            raise PipelineError(unknown.format(name=name, key=key))
-    for key in required:
-        if key not in args:
-            raise PipelineError(missing.format(name=name, key=key))
-
-
 # --- $strLenBytes, $strcasecmp, $split ---------------------------------------------------------
 
 
@@ -280,7 +261,7 @@ _TRIM_MESSAGES = (
 def _register_trim(name: str, strip: Callable[[str, str], str]) -> None:
     @operator(name)
     def compile_trim(args: Any, c: Compiler, scope: Scope) -> Expr:
-        _object_spec(name, args, ("input", "chars"), ("input",), _TRIM_MESSAGES)
+        object_arguments(name, args, ("input",), ("chars",), _TRIM_MESSAGES)
         input_fn = c.compile(args["input"], scope)
         chars_fn = c.compile(args["chars"], scope) if "chars" in args else None
 
@@ -400,7 +381,7 @@ def _register_replace(name: str, count: int) -> None:
     @operator(name)
     def compile_replace(args: Any, c: Compiler, scope: Scope) -> Expr:
         fields = ("input", "find", "replacement")
-        _object_spec(name, args, fields, fields, _REPLACE_MESSAGES)
+        object_arguments(name, args, fields, (), _REPLACE_MESSAGES)
         parts = [(field, c.compile(args[field], scope)) for field in fields]
 
         def replace(doc: dict, frame: list) -> Any:
@@ -487,7 +468,7 @@ def _compile_regex_operator(
     input (None when null or missing); a constant 'regex' and 'options' compile once into
     `fixed` (None for a null regex) so a bad pattern is refused before any document, otherwise
     pattern_of compiles per document."""
-    _object_spec(name, args, ("input", "regex", "options"), ("input", "regex"), _REGEX_MESSAGES)
+    object_arguments(name, args, ("input", "regex"), ("options",), _REGEX_MESSAGES)
     input_fn = c.compile(args["input"], scope)
     regex_fn = c.compile(args["regex"], scope)
     options_fn = c.compile(args["options"], scope) if "options" in args else None
