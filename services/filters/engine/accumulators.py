@@ -12,7 +12,6 @@ import bisect
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cmp_to_key
 from typing import Any
 
 from bson import Int64
@@ -30,7 +29,7 @@ from .expressions.statistics import (
     validate_n,
 )
 from .reducers import StdDev, as_double, avg_of, percentiles_of, sum_of
-from .values import INT32_MAX, MISSING, compare, group_key
+from .values import INT32_MAX, MISSING, compare, group_key, sort_key
 
 
 class _Collect:
@@ -305,14 +304,7 @@ def _compile_top_bottom(name: str, spec: Any, c: Compiler) -> CompiledAccumulato
         ]
         return output_fn(doc, frame), keys
 
-    def order(left: list, right: list) -> int:
-        for direction, a, b in zip(directions, left, right, strict=True):
-            result = compare(a, b)
-            if result:
-                return result * direction
-        return 0
-
-    order_key = cmp_to_key(order)
+    order_key = sort_key(directions)
     top = name in ("$top", "$topN")
     n_fn = None if single else c.compile(spec["n"], ROOT_SCOPE)
     return CompiledAccumulator(

@@ -17,6 +17,7 @@ from ..values import (
     equal,
     format_number,
     group_key,
+    sort_key,
     truthy,
     type_name,
 )
@@ -710,14 +711,7 @@ def _sort_array(args: Any, c: Compiler, scope: Scope) -> Expr:
     else:
         pattern = spec
 
-        def compare_keys(a: list, b: list) -> int:
-            for (_, direction), x, y in zip(pattern, a, b, strict=True):
-                result = compare(x, y)
-                if result:
-                    return result * direction
-            return 0
-
-        pattern_key = cmp_to_key(compare_keys)
+        pattern_key = sort_key([direction for _, direction in pattern])
 
         def order(array: list) -> list:
             # Scalars are sorted as {"": value}: every field of theirs reads null.
