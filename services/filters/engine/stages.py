@@ -18,7 +18,7 @@ from .accumulators import CompiledAccumulator, compile_accumulator
 from .densify import compile_densify, compile_fill
 from .errors import EvaluationError, PipelineError
 from .expressions import ROOT_SCOPE, Compiler, Expr
-from .expressions.core import constant_value, is_constant
+from .expressions.core import constant_value, is_constant, object_arguments
 from .paths import get_simple, query_values, set_simple, split_path
 from .projection import compile_add_fields, compile_project, compile_unset
 from .query import compile_query
@@ -308,18 +308,22 @@ def _constant(spec: Any) -> tuple[bool, Any]:
     return (True, constant_value(fn)) if is_constant(fn) else (False, None)
 
 
+def _check_bucket_spec(
+    name: str, spec: Any, required: tuple[str, str], optional: tuple[str, ...]
+) -> None:
+    """The keys of $bucket and $bucketAuto, checked with MongoDB's wording."""
+    messages = (
+        "Argument to {name} stage must be an object, but found type: {type}.",
+        "Unrecognized option to {name}: {key}.",
+        f"{{name}} requires 'groupBy' and '{required[1]}' to be specified.",
+    )
+    object_arguments(name, spec, required, optional, messages)
+
+
 def compile_bucket(spec: Any) -> Stage:
     """$bucket is $group with _id the lower boundary of the document's bucket (or the default),
     then $sort by _id, as MongoDB desugars it."""
-    if not isinstance(spec, dict):
-        raise PipelineError(
-            f"Argument to $bucket stage must be an object, but found type: {type_name(spec)}."
-        )
-    for key in spec:
-        if key not in ("groupBy", "boundaries", "default", "output"):
-            raise PipelineError(f"Unrecognized option to $bucket: {key}.")
-    if "groupBy" not in spec or "boundaries" not in spec:
-        raise PipelineError("$bucket requires 'groupBy' and 'boundaries' to be specified.")
+    _check_bucket_spec("$bucket", spec, ("groupBy", "boundaries"), ("default", "output"))
     if not _is_expression_spec(spec["groupBy"]):
         raise PipelineError(
             "The $bucket 'groupBy' field must be defined as a $-prefixed path or an expression, "
@@ -568,15 +572,7 @@ GRANULARITIES: dict[str, Any] = {
 
 
 def compile_bucket_auto(spec: Any) -> Stage:
-    if not isinstance(spec, dict):
-        raise PipelineError(
-            f"Argument to $bucketAuto stage must be an object, but found type: {type_name(spec)}."
-        )
-    for key in spec:
-        if key not in ("groupBy", "buckets", "output", "granularity"):
-            raise PipelineError(f"Unrecognized option to $bucketAuto: {key}.")
-    if "groupBy" not in spec or "buckets" not in spec:
-        raise PipelineError("$bucketAuto requires 'groupBy' and 'buckets' to be specified.")
+    _check_bucket_spec("$bucketAuto", spec, ("groupBy", "buckets"), ("output", "granularity"))
     if not _is_expression_spec(spec["groupBy"]):
         raise PipelineError(
             "The $bucketAuto 'groupBy' field must be defined as a $-prefixed path or an "
