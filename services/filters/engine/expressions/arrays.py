@@ -343,7 +343,10 @@ def _in(args: Any, c: Compiler, scope: Scope) -> Expr:
 
 @all_operands_operator("$concatArrays", list, "$concatArrays only supports arrays, not ", 28664)
 def _concat_arrays(arrays: list[list]) -> list:
-    return [element for array in arrays for element in array]
+    out: list = []
+    for array in arrays:
+        out.extend(array)
+    return out
 
 
 def _index_bound(value: Any, which: str) -> int:
