@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from bson import Code
+
 from ..errors import EvaluationError, PipelineError
 from ..paths import document_getter, split_path, traverse
 from ..values import MISSING, type_name
@@ -319,7 +321,10 @@ def unary_operator(
     """Register the decorated `compute(value)` as the operator `name` of one operand: a value
     of the `accepts` types gives compute(value); null and missing give null (unless not
     `nullable`: then they are refused like any other value); anything else raises
-    EvaluationError(refusal + its type name, code). `fold`: see fold_constant."""
+    EvaluationError(refusal + its type name, code). `fold`: see fold_constant.
+
+    `accepts` takes subclasses too (SON is a document), except bson's Code: it subclasses str
+    but is BSON's javascript type, not a string."""
 
     def register(compute: Compute) -> Compute:
         @operator(name)
@@ -328,7 +333,7 @@ def unary_operator(
 
             def unary(doc: dict, frame: list) -> Any:
                 value = item(doc, frame)
-                if isinstance(value, accepts):
+                if isinstance(value, accepts) and type(value) is not Code:
                     return compute(value)
                 if nullable and (value is None or value is MISSING):
                     return None
@@ -358,7 +363,7 @@ def all_operands_operator(
                 values = []
                 for fn in items:
                     value = fn(doc, frame)
-                    if isinstance(value, accepts):
+                    if isinstance(value, accepts) and type(value) is not Code:
                         values.append(value)
                     elif value is None or value is MISSING:
                         return None
