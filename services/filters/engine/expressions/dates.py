@@ -394,32 +394,6 @@ def _start_of_week_getter(args: dict, c: Compiler, scope: Scope, name: str) -> C
     return lambda doc, frame: _start_of_week_value(fn(doc, frame), name)
 
 
-def _unit_week_zone_getter(
-    args: dict, c: Compiler, scope: Scope, name: str
-) -> Callable[[dict, list], tuple[str, int, Zone] | None]:
-    """$dateDiff's and $dateTrunc's (unit, startOfWeek, zone), read in MongoDB's order (the
-    week start only for unit "week"); None when one of them is null or missing."""
-    unit_of = _argument(args, "unit", c, scope, _unit_value, name)
-    week_start_of = _start_of_week_getter(args, c, scope, name)
-    zone_of = _zone_getter(args, c, scope, name)
-
-    def unit_week_zone(doc: dict, frame: list) -> tuple[str, int, Zone] | None:
-        unit = unit_of(doc, frame)
-        if unit is None:
-            return None
-        start_of_week = _SUNDAY
-        if unit == "week":
-            start_of_week = week_start_of(doc, frame)
-            if start_of_week is None:
-                return None
-        zone = zone_of(doc, frame)
-        if zone is None:
-            return None
-        return unit, start_of_week, zone
-
-    return unit_week_zone
-
-
 # --- arithmetic: $dateAdd, $dateSubtract, $dateDiff, $dateTrunc --------------------------------
 
 
@@ -582,7 +556,9 @@ def _date_diff(args: Any, c: Compiler, scope: Scope) -> Expr:
     )
     start_fn = c.compile(args["startDate"], scope)
     end_fn = c.compile(args["endDate"], scope)
-    unit_week_zone_of = _unit_week_zone_getter(args, c, scope, "$dateDiff")
+    unit_of = _argument(args, "unit", c, scope, _unit_value, "$dateDiff")
+    week_start_of = _start_of_week_getter(args, c, scope, "$dateDiff")
+    zone_of = _zone_getter(args, c, scope, "$dateDiff")
 
     def date_diff_fn(doc: dict, frame: list) -> Any:
         start = start_fn(doc, frame)
@@ -591,10 +567,17 @@ def _date_diff(args: Any, c: Compiler, scope: Scope) -> Expr:
         end = end_fn(doc, frame)
         if end is None or end is MISSING:
             return None
-        unit_week_zone = unit_week_zone_of(doc, frame)
-        if unit_week_zone is None:
+        unit = unit_of(doc, frame)
+        if unit is None:
             return None
-        unit, start_of_week, zone = unit_week_zone
+        start_of_week = _SUNDAY
+        if unit == "week":
+            start_of_week = week_start_of(doc, frame)
+            if start_of_week is None:
+                return None
+        zone = zone_of(doc, frame)
+        if zone is None:
+            return None
         start_ms = _date_argument(start, "$dateDiff", "startDate")
         end_ms = _date_argument(end, "$dateDiff", "endDate")
         return Int64(date_diff(start_ms, end_ms, unit, zone, start_of_week))
@@ -629,7 +612,9 @@ def _date_trunc(args: Any, c: Compiler, scope: Scope) -> Expr:
         _ARGUMENT_MESSAGES,
     )
     date_fn = c.compile(args["date"], scope)
-    unit_week_zone_of = _unit_week_zone_getter(args, c, scope, "$dateTrunc")
+    unit_of = _argument(args, "unit", c, scope, _unit_value, "$dateTrunc")
+    week_start_of = _start_of_week_getter(args, c, scope, "$dateTrunc")
+    zone_of = _zone_getter(args, c, scope, "$dateTrunc")
     bin_size_of = _always(1)
     if "binSize" in args:
         bin_size_of = _argument(args, "binSize", c, scope, _bin_size_value)
@@ -641,10 +626,17 @@ def _date_trunc(args: Any, c: Compiler, scope: Scope) -> Expr:
         bin_size = bin_size_of(doc, frame)
         if bin_size is None:
             return None
-        unit_week_zone = unit_week_zone_of(doc, frame)
-        if unit_week_zone is None:
+        unit = unit_of(doc, frame)
+        if unit is None:
             return None
-        unit, start_of_week, zone = unit_week_zone
+        start_of_week = _SUNDAY
+        if unit == "week":
+            start_of_week = week_start_of(doc, frame)
+            if start_of_week is None:
+                return None
+        zone = zone_of(doc, frame)
+        if zone is None:
+            return None
         ms = _date_argument(value, "$dateTrunc", "date")
         return to_datetime(truncate_date(ms, unit, bin_size, zone, start_of_week))
 
