@@ -12,7 +12,6 @@ import bisect
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cmp_to_key
 from typing import Any
 
 from bson import Int64
@@ -22,15 +21,15 @@ from .expressions import ROOT_SCOPE, Compiler, Expr
 from .expressions.statistics import (
     ExtremeN,
     check_sort_pattern,
+    check_specification,
     merge_into,
     parse_n_input,
     parse_quantile,
-    show_value,
     sort_key_part,
     validate_n,
 )
 from .reducers import StdDev, as_double, avg_of, percentiles_of, sum_of
-from .values import INT32_MAX, MISSING, compare, group_key
+from .values import INT32_MAX, MISSING, compare, group_key, sort_key
 
 
 class _Collect:
@@ -291,15 +290,8 @@ def _compile_n_accumulator(name: str, spec: Any, c: Compiler) -> CompiledAccumul
 
 def _compile_top_bottom(name: str, spec: Any, c: Compiler) -> CompiledAccumulator:
     single = name in ("$top", "$bottom")
-    if not isinstance(spec, dict):
-        raise PipelineError(f"{name}: specification must be an object; found {show_value(spec)}")
-    allowed = ("output", "sortBy") if single else ("n", "output", "sortBy")
-    for key in spec:
-        if key not in allowed:
-            raise PipelineError(f"Unknown argument to {name} '{key}'")
-    for key in allowed:
-        if key not in spec:
-            raise PipelineError(f"{name}: Missing value for '{key}'")
+    required = ("output", "sortBy") if single else ("n", "output", "sortBy")
+    check_specification(name, spec, required, "Unknown argument to {name} '{key}'")
     sort_by = check_sort_pattern(name, spec["sortBy"])
     directions = [direction for _, direction in sort_by]
     key_fns = [c.compile("$" + path, ROOT_SCOPE) for path, _ in sort_by]
@@ -312,14 +304,7 @@ def _compile_top_bottom(name: str, spec: Any, c: Compiler) -> CompiledAccumulato
         ]
         return output_fn(doc, frame), keys
 
-    def order(left: list, right: list) -> int:
-        for direction, a, b in zip(directions, left, right, strict=True):
-            result = compare(a, b)
-            if result:
-                return result * direction
-        return 0
-
-    order_key = cmp_to_key(order)
+    order_key = sort_key(directions)
     top = name in ("$top", "$topN")
     n_fn = None if single else c.compile(spec["n"], ROOT_SCOPE)
     return CompiledAccumulator(

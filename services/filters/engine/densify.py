@@ -18,6 +18,7 @@ from bson import Int64
 
 from .errors import EvaluationError, PipelineError
 from .expressions import ROOT_SCOPE, Compiler
+from .expressions.core import object_arguments
 from .paths import get_simple, set_simple, split_path
 from .values import (
     INT32_MAX,
@@ -72,20 +73,18 @@ def add_date_units(date: dt.datetime, unit: str, amount: int) -> dt.datetime:
     return date.replace(year=year, month=month, day=day)
 
 
+# MongoDB's IDL parser's wording.
+_SPEC_MESSAGES = (
+    "The {name} stage specification must be an object, found {type}",
+    "BSON field '{name}.{key}' is an unknown field.",
+    "BSON field '{name}.{key}' is missing but a required field",
+)
+
+
 def _object_spec(
     name: str, spec: Any, required: tuple[str, ...], optional: tuple[str, ...]
 ) -> dict:
-    if not isinstance(spec, dict):
-        raise PipelineError(
-            f"The {name} stage specification must be an object, found {type_name(spec)}"
-        )
-    for key in spec:
-        if key not in required and key not in optional:
-            raise PipelineError(f"BSON field '{name}.{key}' is an unknown field.")
-    for key in required:
-        if key not in spec:
-            raise PipelineError(f"BSON field '{name}.{key}' is missing but a required field")
-    return spec
+    return object_arguments(name, spec, required, optional, _SPEC_MESSAGES)
 
 
 def _field_parts(name: str, path: Any, what: str) -> tuple[str, ...]:

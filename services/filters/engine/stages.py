@@ -18,11 +18,11 @@ from .accumulators import CompiledAccumulator, compile_accumulator
 from .densify import compile_densify, compile_fill
 from .errors import EvaluationError, PipelineError
 from .expressions import ROOT_SCOPE, Compiler, Expr
-from .expressions.core import constant_value, is_constant
+from .expressions.core import constant_value, is_constant, object_arguments
 from .paths import get_simple, query_values, set_simple, split_path
 from .projection import compile_add_fields, compile_project, compile_unset
 from .query import compile_query
-from .values import MISSING, compare, group_key, rank, type_name
+from .values import MISSING, compare, group_key, rank, sort_key, type_name
 
 Documents = list[dict]
 _VALUE_ORDER = cmp_to_key(compare)
@@ -240,18 +240,13 @@ def compile_sort(spec: Any) -> Stage:
             )
         keys.append((split_path(path, "$sort key"), int(direction)))
 
-    def order(left: list, right: list) -> int:
-        for (_, direction), a, b in zip(keys, left, right, strict=True):
-            c = compare(a, b)
-            if c:
-                return c * direction
-        return 0
+    key = sort_key([direction for _, direction in keys])
 
     def sort(docs: Documents) -> Documents:
         decorated = [
             ([_sort_value(d, parts, direction) for parts, direction in keys], d) for d in docs
         ]
-        decorated.sort(key=lambda item: cmp_to_key(order)(item[0]))
+        decorated.sort(key=lambda item: key(item[0]))
         return [d for _, d in decorated]
 
     return Stage("$sort", sort, lambda d: d)
@@ -313,18 +308,22 @@ def _constant(spec: Any) -> tuple[bool, Any]:
     return (True, constant_value(fn)) if is_constant(fn) else (False, None)
 
 
+def _check_bucket_spec(
+    name: str, spec: Any, required: tuple[str, str], optional: tuple[str, ...]
+) -> None:
+    """The keys of $bucket and $bucketAuto, checked with MongoDB's wording."""
+    messages = (
+        "Argument to {name} stage must be an object, but found type: {type}.",
+        "Unrecognized option to {name}: {key}.",
+        f"{{name}} requires 'groupBy' and '{required[1]}' to be specified.",
+    )
+    object_arguments(name, spec, required, optional, messages)
+
+
 def compile_bucket(spec: Any) -> Stage:
     """$bucket is $group with _id the lower boundary of the document's bucket (or the default),
     then $sort by _id, as MongoDB desugars it."""
-    if not isinstance(spec, dict):
-        raise PipelineError(
-            f"Argument to $bucket stage must be an object, but found type: {type_name(spec)}."
-        )
-    for key in spec:
-        if key not in ("groupBy", "boundaries", "default", "output"):
-            raise PipelineError(f"Unrecognized option to $bucket: {key}.")
-    if "groupBy" not in spec or "boundaries" not in spec:
-        raise PipelineError("$bucket requires 'groupBy' and 'boundaries' to be specified.")
+    _check_bucket_spec("$bucket", spec, ("groupBy", "boundaries"), ("default", "output"))
     if not _is_expression_spec(spec["groupBy"]):
         raise PipelineError(
             "The $bucket 'groupBy' field must be defined as a $-prefixed path or an expression, "
@@ -412,10 +411,30 @@ def compile_bucket(spec: Any) -> Stage:
     return Stage("$bucket", lambda docs: by_id(group_documents(docs, bucket_of, fields, slots)))
 
 
+def _roundable(value: Any, codes: tuple[int, int, int]) -> float:
+    """The value a granularity rounder rounds, as a double: a number, not NaN, not negative
+    (the error codes are the rounder's: not a number, NaN, negative)."""
+    t = type(value)
+    if not (t is int or t is float or t is Int64):
+        raise EvaluationError(
+            "A granularity rounder can only round numeric values, but found type: "
+            f"{type_name(value)}",
+            codes[0],
+        )
+    number = float(value)
+    if number != number:
+        raise EvaluationError("A granularity rounder cannot round NaN", codes[1])
+    if number < 0:
+        raise EvaluationError("A granularity rounder can only round non-negative numbers", codes[2])
+    return number
+
+
 class _PreferredNumbers:
     """A preferred number series rounder (MongoDB's GranularityRounderPreferredNumbers, double
     path): the series scaled by powers of ten, rounding up to the next value strictly above
     and down to the next strictly below."""
+
+    _CODES = (40262, 40263, 40268)
 
     def __init__(self, series: tuple[float, ...]) -> None:
         self.series = series
@@ -424,26 +443,8 @@ class _PreferredNumbers:
     def of(cls, *values: float) -> _PreferredNumbers:
         return cls(values)
 
-    @staticmethod
-    def _check(value: Any) -> float:
-        t = type(value)
-        if not (t is int or t is float or t is Int64):
-            raise EvaluationError(
-                "A granularity rounder can only round numeric values, but found type: "
-                f"{type_name(value)}",
-                40262,
-            )
-        number = float(value)
-        if number != number:
-            raise EvaluationError("A granularity rounder cannot round NaN", 40263)
-        if number < 0:
-            raise EvaluationError(
-                "A granularity rounder can only round non-negative numbers", 40268
-            )
-        return number
-
     def up(self, value: Any) -> Any:
-        number = self._check(value)
+        number = _roundable(value, self._CODES)
         if number == 0.0 or math.isinf(number):
             return value
         series = self.series
@@ -461,7 +462,7 @@ class _PreferredNumbers:
         raise AssertionError("unreachable: the number lies below the series' last value")
 
     def down(self, value: Any) -> Any:
-        number = self._check(value)
+        number = _roundable(value, self._CODES)
         if number == 0.0 or math.isinf(number):
             return value
         series = self.series
@@ -483,23 +484,7 @@ class _PowersOfTwo:
     """POWERSOF2 (GranularityRounderPowersOfTwo): 2 to an int exponent, computed like $pow of
     two ints, so the bounds are ints (or longs) whatever the type of the value rounded."""
 
-    @staticmethod
-    def _check(value: Any) -> float:
-        t = type(value)
-        if not (t is int or t is float or t is Int64):
-            raise EvaluationError(
-                "A granularity rounder can only round numeric values, but found type: "
-                f"{type_name(value)}",
-                40265,
-            )
-        number = float(value)
-        if number != number:
-            raise EvaluationError("A granularity rounder cannot round NaN", 40266)
-        if number < 0:
-            raise EvaluationError(
-                "A granularity rounder can only round non-negative numbers", 40267
-            )
-        return number
+    _CODES = (40265, 40266, 40267)
 
     @staticmethod
     def _power(exponent: int) -> Any:
@@ -511,7 +496,7 @@ class _PowersOfTwo:
         return Int64(result) if result <= 2**63 - 1 else float(result)
 
     def up(self, value: Any) -> Any:
-        number = self._check(value)
+        number = _roundable(value, self._CODES)
         if number == 0.0:
             return value
         if type(value) is float:
@@ -519,7 +504,7 @@ class _PowersOfTwo:
         return self._power(int(value).bit_length())
 
     def down(self, value: Any) -> Any:
-        number = self._check(value)
+        number = _roundable(value, self._CODES)
         if number == 0.0:
             return value
         if type(value) is float:
@@ -587,15 +572,7 @@ GRANULARITIES: dict[str, Any] = {
 
 
 def compile_bucket_auto(spec: Any) -> Stage:
-    if not isinstance(spec, dict):
-        raise PipelineError(
-            f"Argument to $bucketAuto stage must be an object, but found type: {type_name(spec)}."
-        )
-    for key in spec:
-        if key not in ("groupBy", "buckets", "output", "granularity"):
-            raise PipelineError(f"Unrecognized option to $bucketAuto: {key}.")
-    if "groupBy" not in spec or "buckets" not in spec:
-        raise PipelineError("$bucketAuto requires 'groupBy' and 'buckets' to be specified.")
+    _check_bucket_spec("$bucketAuto", spec, ("groupBy", "buckets"), ("output", "granularity"))
     if not _is_expression_spec(spec["groupBy"]):
         raise PipelineError(
             "The $bucketAuto 'groupBy' field must be defined as a $-prefixed path or an "

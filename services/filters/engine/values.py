@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import cmp_to_key
 from typing import Any
 
 from bson import Binary, Code, Decimal128, Int64, MaxKey, MinKey, ObjectId, Regex, Timestamp
@@ -244,6 +245,20 @@ def compare(a: Any, b: Any) -> int:
     if ra != rb:
         return -1 if ra < rb else 1
     return _COMPARE_SAME_RANK[ra](a, b)
+
+
+def sort_key(directions: Sequence[int]) -> Callable[[list], Any]:
+    """A sort key for lists of values compared pairwise in MongoDB's order, each ascending (1)
+    or descending (-1); the first pair that differs decides ($sort, $sortArray, $topN ...)."""
+
+    def order(left: list, right: list) -> int:
+        for direction, a, b in zip(directions, left, right, strict=True):
+            c = compare(a, b)
+            if c:
+                return c * direction
+        return 0
+
+    return cmp_to_key(order)
 
 
 def equal(a: Any, b: Any) -> bool:

@@ -3,17 +3,10 @@ and the engine README's operator table read it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-
-def _dollar_keys(value: Any) -> Iterator[tuple[str, Any]]:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield key, item
-    elif isinstance(value, list):
-        for item in value:
-            yield from _dollar_keys(item)
+# Stages whose whole specification is an expression (or an object of them).
+_EXPRESSION_STAGES = ("$project", "$addFields", "$set", "$replaceWith", "$sortByCount", "$redact")
 
 
 class Used:
@@ -45,9 +38,7 @@ class Used:
                 for sub_pipeline in spec.values():
                     if isinstance(sub_pipeline, list):
                         self.pipeline(sub_pipeline)
-            elif name in ("$project", "$addFields", "$set", "$replaceWith", "$sortByCount"):
-                self.expression(spec)
-            elif name == "$redact":
+            elif name in _EXPRESSION_STAGES:
                 self.expression(spec)
             elif name == "$fill":
                 self.expression(spec.get("partitionBy"))
@@ -62,29 +53,27 @@ class Used:
         self.expression(argument)
 
     def query_document(self, value: Any) -> None:
-        if isinstance(value, dict):
-            for key, item in value.items():
-                if key.startswith("$"):
-                    self.query.add(key)
-                if key == "$expr":
-                    self.expression(item)
-                else:
-                    self.query_document(item)
-        elif isinstance(value, list):
-            for item in value:
-                self.query_document(item)
+        self._walk(value, self.query)
 
     def expression(self, value: Any) -> None:
+        self._walk(value, self.expressions)
+
+    def _walk(self, value: Any, names: set[str]) -> None:
+        """Collect the $-keys of a query or an expression into `names`; a query's $expr holds an
+        expression, an expression's $literal holds data."""
         if isinstance(value, dict):
             for key, item in value.items():
                 if key.startswith("$"):
-                    self.expressions.add(key)
-                    if key == "$literal":
+                    names.add(key)
+                    if key == "$literal" and names is self.expressions:
                         continue
-                self.expression(item)
+                    if key == "$expr" and names is self.query:
+                        self.expression(item)
+                        continue
+                self._walk(item, names)
         elif isinstance(value, list):
             for item in value:
-                self.expression(item)
+                self._walk(item, names)
 
     def by_kind(self) -> dict[str, set[str]]:
         return {

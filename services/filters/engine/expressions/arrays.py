@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import cmp_to_key
 from typing import Any
 
@@ -18,6 +17,7 @@ from ..values import (
     equal,
     format_number,
     group_key,
+    sort_key,
     truthy,
     type_name,
 )
@@ -25,12 +25,16 @@ from .core import (
     Compiler,
     Expr,
     Scope,
+    all_operands_operator,
     compile_operands,
     constant,
     constant_value,
+    fold_constant,
     is_constant,
     object_arguments,
     operator,
+    reduction_operator,
+    unary_operator,
 )
 
 
@@ -85,20 +89,6 @@ def value_text(value: Any) -> str:
     if isinstance(value, (int, float)):
         return format_number(value if type(value) is float else int(value))
     return str(value)
-
-
-def fold_constant(fn: Expr, operands: list[Expr]) -> Expr:
-    """An expression whose operands are all constants, evaluated once at compile time.
-
-    MongoDB's optimize() does the same for these operators, so an error it raises there
-    refuses the pipeline before any document, as here.
-    """
-    if not all(is_constant(operand) for operand in operands):
-        return fn
-    try:
-        return constant(fn({}, []))
-    except EvaluationError as exc:
-        raise PipelineError(str(exc)) from None
 
 
 # --- $filter, $map, $reduce -------------------------------------------------------------------
@@ -200,20 +190,13 @@ def _reduce(args: Any, c: Compiler, scope: Scope) -> Expr:
 # --- size and element access ------------------------------------------------------------------
 
 
-@operator("$size")
-def _size(args: Any, c: Compiler, scope: Scope) -> Expr:
-    (array_fn,) = compile_operands("$size", args, c, scope, 1)
-
-    def size(doc: dict, frame: list) -> int:
-        array = array_fn(doc, frame)
-        if not isinstance(array, list):
-            raise EvaluationError(
-                f"The argument to $size must be an array, but was of type: {type_name(array)}",
-                17124,
-            )
-        return len(array)
-
-    return size
+unary_operator(
+    "$size",
+    list,
+    "The argument to $size must be an array, but was of type: ",
+    17124,
+    nullable=False,
+)(len)
 
 
 def element_at(name: str, array: Any, index: Any, first_argument: str) -> Any:
@@ -358,24 +341,12 @@ def _in(args: Any, c: Compiler, scope: Scope) -> Expr:
     return in_array
 
 
-@operator("$concatArrays")
-def _concat_arrays(args: Any, c: Compiler, scope: Scope) -> Expr:
-    items = compile_operands("$concatArrays", args, c, scope, 0, None)
-
-    def concat(doc: dict, frame: list) -> Any:
-        out: list = []
-        for fn in items:
-            array = fn(doc, frame)
-            if array is None or array is MISSING:
-                return None
-            if not isinstance(array, list):
-                raise EvaluationError(
-                    f"$concatArrays only supports arrays, not {type_name(array)}", 28664
-                )
-            out.extend(array)
-        return out
-
-    return concat
+@all_operands_operator("$concatArrays", list, "$concatArrays only supports arrays, not ", 28664)
+def _concat_arrays(arrays: list[list]) -> list:
+    out: list = []
+    for array in arrays:
+        out.extend(array)
+    return out
 
 
 def _index_bound(value: Any, which: str) -> int:
@@ -465,23 +436,15 @@ def _is_array(args: Any, c: Compiler, scope: Scope) -> Expr:
 def _register_element_test(name: str, code: int, decisive: bool) -> None:
     """$allElementsTrue (decided by a false element) and $anyElementTrue (by a true one)."""
 
-    @operator(name)
-    def compile_test(args: Any, c: Compiler, scope: Scope) -> Expr:
-        (array_fn,) = compile_operands(name, args, c, scope, 1)
-
-        def element_test(doc: dict, frame: list) -> bool:
-            array = array_fn(doc, frame)
-            if not isinstance(array, list):
-                # No null rule here: null and missing are "not an array" too.
-                raise EvaluationError(
-                    f"{name}'s argument must be an array, but is {type_name(array)}", code
-                )
-            for element in array:
-                if truthy(element) is decisive:
-                    return decisive
-            return not decisive
-
-        return fold_constant(element_test, [array_fn])
+    # No null rule here: null and missing are "not an array" too.
+    @unary_operator(
+        name, list, f"{name}'s argument must be an array, but is ", code, nullable=False, fold=True
+    )
+    def element_test(array: list) -> bool:
+        for element in array:
+            if truthy(element) is decisive:
+                return decisive
+        return not decisive
 
 
 _register_element_test("$allElementsTrue", 17040, False)
@@ -560,38 +523,16 @@ def array_to_object(array: list) -> dict:
     return out
 
 
-@operator("$arrayToObject")
-def _array_to_object(args: Any, c: Compiler, scope: Scope) -> Expr:
-    (array_fn,) = compile_operands("$arrayToObject", args, c, scope, 1)
-
-    def to_object(doc: dict, frame: list) -> Any:
-        array = array_fn(doc, frame)
-        if array is None or array is MISSING:
-            return None
-        if not isinstance(array, list):
-            raise EvaluationError(
-                f"$arrayToObject requires an array input, found: {type_name(array)}", 40386
-            )
-        return array_to_object(array)
-
-    return fold_constant(to_object, [array_fn])
+unary_operator(
+    "$arrayToObject", list, "$arrayToObject requires an array input, found: ", 40386, fold=True
+)(array_to_object)
 
 
-@operator("$objectToArray")
-def _object_to_array(args: Any, c: Compiler, scope: Scope) -> Expr:
-    (object_fn,) = compile_operands("$objectToArray", args, c, scope, 1)
-
-    def to_array(doc: dict, frame: list) -> Any:
-        value = object_fn(doc, frame)
-        if value is None or value is MISSING:
-            return None
-        if not isinstance(value, dict):
-            raise EvaluationError(
-                f"$objectToArray requires a document input, found: {type_name(value)}", 40390
-            )
-        return [{"k": k, "v": v} for k, v in value.items()]
-
-    return fold_constant(to_array, [object_fn])
+@unary_operator(
+    "$objectToArray", dict, "$objectToArray requires a document input, found: ", 40390, fold=True
+)
+def _object_to_array(value: dict) -> list:
+    return [{"k": k, "v": v} for k, v in value.items()]
 
 
 _RANGE_MAX_BYTES = 64 * 1024 * 1024  # internalQueryMaxRangeBytes
@@ -660,23 +601,15 @@ def _range(args: Any, c: Compiler, scope: Scope) -> Expr:
     return fold_constant(generate, items)
 
 
-@operator("$reverseArray")
-def _reverse_array(args: Any, c: Compiler, scope: Scope) -> Expr:
-    (array_fn,) = compile_operands("$reverseArray", args, c, scope, 1)
-
-    def reverse(doc: dict, frame: list) -> Any:
-        array = array_fn(doc, frame)
-        if array is None or array is MISSING:
-            return None
-        if not isinstance(array, list):
-            raise EvaluationError(
-                "The argument to $reverseArray must be an array, but was of type: "
-                f"{type_name(array)}",
-                34435,
-            )
-        return array[::-1]
-
-    return fold_constant(reverse, [array_fn])
+@unary_operator(
+    "$reverseArray",
+    list,
+    "The argument to $reverseArray must be an array, but was of type: ",
+    34435,
+    fold=True,
+)
+def _reverse_array(array: list) -> list:
+    return array[::-1]
 
 
 # --- $sortArray ---------------------------------------------------------------------------------
@@ -781,14 +714,7 @@ def _sort_array(args: Any, c: Compiler, scope: Scope) -> Expr:
     else:
         pattern = spec
 
-        def compare_keys(a: list, b: list) -> int:
-            for (_, direction), x, y in zip(pattern, a, b, strict=True):
-                result = compare(x, y)
-                if result:
-                    return result * direction
-            return 0
-
-        pattern_key = cmp_to_key(compare_keys)
+        pattern_key = sort_key([direction for _, direction in pattern])
 
         def order(array: list) -> list:
             # Scalars are sorted as {"": value}: every field of theirs reads null.
@@ -887,24 +813,8 @@ def _zip(args: Any, c: Compiler, scope: Scope) -> Expr:
 # --- $sum, $avg, $min, $max as expressions ----------------------------------------------------
 
 
-def _register_reducer(name: str, reduce: Callable[[list], Any]) -> None:
-    @operator(name)
-    def compile_reducer(args: Any, c: Compiler, scope: Scope) -> Expr:
-        items = compile_operands(name, args, c, scope, 0, None)
-        if len(items) == 1:
-            (item,) = items
-
-            def over_one(doc: dict, frame: list) -> Any:
-                # One operand: an array is reduced over its elements.
-                value = item(doc, frame)
-                return reduce(value if isinstance(value, list) else [value])
-
-            return over_one
-        # Several operands: reduced over their values; an array is just a non-numeric value.
-        return lambda doc, frame: reduce([fn(doc, frame) for fn in items])
-
-
-_register_reducer("$sum", sum_of)
-_register_reducer("$avg", avg_of)
-_register_reducer("$min", min_of)
-_register_reducer("$max", max_of)
+# With several operands an array is just a non-numeric value.
+reduction_operator("$sum", sum_of)
+reduction_operator("$avg", avg_of)
+reduction_operator("$min", min_of)
+reduction_operator("$max", max_of)

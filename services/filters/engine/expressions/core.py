@@ -12,9 +12,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import PipelineError
+from bson import Code
+
+from ..errors import EvaluationError, PipelineError
 from ..paths import document_getter, split_path, traverse
-from ..values import MISSING
+from ..values import MISSING, type_name
 
 Expr = Callable[[dict, list], Any]
 OperatorCompiler = Callable[[Any, "Compiler", "Scope"], Expr]
@@ -251,16 +253,145 @@ def compile_operands(
     return [c.compile(item, scope) for item in items]
 
 
+# MongoDB's wording for an object of named arguments, which differs from operator to operator:
+# format strings of {name}, {type} and {key} for not an object, an unknown key, a missing key.
+ArgumentMessages = tuple[str, str, str]
+_ARGUMENT_MESSAGES: ArgumentMessages = (
+    "{name} only supports an object as its argument",
+    "Unrecognized parameter to {name}: {key}",
+    "Missing '{key}' parameter to {name}",
+)
+
+
 def object_arguments(
-    name: str, args: Any, required: tuple[str, ...], optional: tuple[str, ...] = ()
+    name: str,
+    args: Any,
+    required: tuple[str, ...],
+    optional: tuple[str, ...] = (),
+    messages: ArgumentMessages = _ARGUMENT_MESSAGES,
 ) -> dict[str, Any]:
     """Check the named arguments of an object-form operator ($filter, $let, $convert ...)."""
+    not_object, unknown, missing = messages
     if not isinstance(args, dict):
-        raise PipelineError(f"{name} only supports an object as its argument")
+        raise PipelineError(not_object.format(name=name, type=type_name(args)))
     for key in args:
         if key not in required and key not in optional:
-            raise PipelineError(f"Unrecognized parameter to {name}: {key}")
+            raise PipelineError(unknown.format(name=name, key=key))
     for key in required:
         if key not in args:
-            raise PipelineError(f"Missing '{key}' parameter to {name}")
+            raise PipelineError(missing.format(name=name, key=key))
     return args
+
+
+def compile_time(evaluate: Callable[..., Any], *args: Any) -> Any:
+    """evaluate(*args) at compile time: an EvaluationError it raises refuses the pipeline (as
+    MongoDB's optimize() does with a constant argument it cannot use)."""
+    try:
+        return evaluate(*args)
+    except EvaluationError as exc:
+        raise PipelineError(exc.message) from None
+
+
+def fold_constant(fn: Expr, operands: list[Expr]) -> Expr:
+    """An expression whose operands are all constants, evaluated once at compile time.
+
+    MongoDB's optimize() does the same for these operators, so an error it raises there
+    refuses the pipeline before any document, as here.
+    """
+    if not all(is_constant(operand) for operand in operands):
+        return fn
+    try:
+        return constant(fn({}, []))
+    except EvaluationError as exc:
+        raise PipelineError(str(exc)) from None
+
+
+Compute = Callable[[Any], Any]
+
+
+def unary_operator(
+    name: str,
+    accepts: type | tuple[type, ...],
+    refusal: str,
+    code: int,
+    *,
+    nullable: bool = True,
+    fold: bool = False,
+) -> Callable[[Compute], Compute]:
+    """Register the decorated `compute(value)` as the operator `name` of one operand: a value
+    of the `accepts` types gives compute(value); null and missing give null (unless not
+    `nullable`: then they are refused like any other value); anything else raises
+    EvaluationError(refusal + its type name, code). `fold`: see fold_constant.
+
+    `accepts` takes subclasses too (SON is a document), except bson's Code: it subclasses str
+    but is BSON's javascript type, not a string."""
+
+    def register(compute: Compute) -> Compute:
+        @operator(name)
+        def compile_unary(args: Any, c: Compiler, scope: Scope) -> Expr:
+            (item,) = compile_operands(name, args, c, scope, 1)
+
+            def unary(doc: dict, frame: list) -> Any:
+                value = item(doc, frame)
+                if isinstance(value, accepts) and type(value) is not Code:
+                    return compute(value)
+                if nullable and (value is None or value is MISSING):
+                    return None
+                raise EvaluationError(refusal + type_name(value), code)
+
+            return fold_constant(unary, [item]) if fold else unary
+
+        return compute
+
+    return register
+
+
+def all_operands_operator(
+    name: str, accepts: type, refusal: str, code: int, *, fold: bool = False
+) -> Callable[[Compute], Compute]:
+    """Register the decorated `compute(values)` as the operator `name` of any number of
+    operands, all of the `accepts` type: the first null or missing one makes the result null, a
+    value of another type before it raises EvaluationError(refusal + its type name, code).
+    `fold`: see fold_constant."""
+
+    def register(compute: Compute) -> Compute:
+        @operator(name)
+        def compile_all(args: Any, c: Compiler, scope: Scope) -> Expr:
+            items = compile_operands(name, args, c, scope, 0, None)
+
+            def all_operands(doc: dict, frame: list) -> Any:
+                values = []
+                for fn in items:
+                    value = fn(doc, frame)
+                    if isinstance(value, accepts) and type(value) is not Code:
+                        values.append(value)
+                    elif value is None or value is MISSING:
+                        return None
+                    else:
+                        raise EvaluationError(refusal + type_name(value), code)
+                return compute(values)
+
+            return fold_constant(all_operands, items) if fold else all_operands
+
+        return compute
+
+    return register
+
+
+def reduction_operator(name: str, reduce: Callable[[list], Any]) -> None:
+    """Register the expression form of an accumulator ($sum, $stdDevPop, $mergeObjects ...):
+    one operand that is an array is reduced over its elements (one other value over itself),
+    several operands over their values."""
+
+    @operator(name)
+    def compile_reduction(args: Any, c: Compiler, scope: Scope) -> Expr:
+        items = compile_operands(name, args, c, scope, 0, None)
+        if len(items) == 1:
+            (item,) = items
+
+            def over_one(doc: dict, frame: list) -> Any:
+                value = item(doc, frame)
+                return reduce(value if isinstance(value, list) else [value])
+
+            return over_one
+        return lambda doc, frame: reduce([fn(doc, frame) for fn in items])

@@ -29,11 +29,14 @@ from ..values import EPOCH, MISSING, date_to_ms, format_number, type_name
 from .conversion import CONVERSION_FAILURE, ConversionFailure
 from .core import (
     SYSTEM_VARIABLE_COMPILERS,
+    ArgumentMessages,
     Compiler,
     Expr,
     Scope,
+    compile_time,
     constant_value,
     is_constant,
+    object_arguments,
     operator,
 )
 
@@ -279,34 +282,41 @@ def _zone_value(value: Any, context: str) -> Zone | None:
 def _zone_getter(args: dict, c: Compiler, scope: Scope, context: str = "") -> ZoneGetter:
     if "timezone" not in args:
         return _always(UTC)
-    fn = c.compile(args["timezone"], scope)
-    if is_constant(fn):
-        # Parsed once; a constant bad zone is refused before any document, as MongoDB does.
-        return _always(_constant(lambda: _zone_value(constant_value(fn), context)))
-    return lambda doc, frame: _zone_value(fn(doc, frame), context)
+    return _argument(args, "timezone", c, scope, _zone_value, context)
 
 
 def _always(value: Any) -> Callable[[dict, list], Any]:
     return lambda doc, frame: value
 
 
-def _constant(evaluate: Callable[[], Any]) -> Any:
-    try:
-        return evaluate()
-    except EvaluationError as exc:
-        raise PipelineError(exc.message) from None
+def _argument(
+    args: dict, key: str, c: Compiler, scope: Scope, parse: Callable[..., Any], *extra: Any
+) -> Callable[[dict, list], Any]:
+    """The argument `key` through parse(value, *extra): parsed once when it is a constant (a bad
+    constant is refused before any document, as MongoDB does), else per document."""
+    fn = c.compile(args[key], scope)
+    if is_constant(fn):
+        return _always(compile_time(parse, constant_value(fn), *extra))
+    return lambda doc, frame: parse(fn(doc, frame), *extra)
 
 
 # --- argument checks --------------------------------------------------------------------------
 
-
-def _object_args(args: Any, allowed: tuple[str, ...], not_object: str, unrecognized: str) -> dict:
-    if not isinstance(args, dict):
-        raise PipelineError(not_object)
-    for key in args:
-        if key not in allowed:
-            raise PipelineError(f"{unrecognized}{key}")
-    return args
+_ARGUMENT_MESSAGES: ArgumentMessages = (
+    "{name} only supports an object as its argument",
+    "Unrecognized argument to {name}: {key}",
+    "Missing '{key}' parameter to {name}",
+)
+_ARITHMETIC_MESSAGES = (
+    "{name} expects an object as its argument",
+    _ARGUMENT_MESSAGES[1],
+    "{name} requires startDate, unit, and amount to be present",
+)
+_FROM_STRING_MESSAGES = (
+    "{name} only supports an object as an argument, found: {type}",
+    *_ARGUMENT_MESSAGES[1:],
+)
+_PART_MESSAGES = ("", 'unrecognized option to {name}: "{key}"', "missing 'date' argument to {name}")
 
 
 def _shown(value: Any) -> str:
@@ -370,13 +380,6 @@ def _start_of_week_value(value: Any, name: str) -> int | None:
             5439016,
         )
     return number
-
-
-def _unit_getter(args: dict, c: Compiler, scope: Scope, name: str) -> Callable:
-    fn = c.compile(args["unit"], scope)
-    if is_constant(fn):
-        return _always(_constant(lambda: _unit_value(constant_value(fn), name)))
-    return lambda doc, frame: _unit_value(fn(doc, frame), name)
 
 
 def _start_of_week_getter(args: dict, c: Compiler, scope: Scope, name: str) -> Callable:
@@ -492,16 +495,10 @@ def truncate_date(ms: int, unit: str, bin_size: int, zone: Zone, start_of_week: 
 def _date_arithmetic(name: str, sign: int) -> None:
     @operator(name)
     def compile_arithmetic(args: Any, c: Compiler, scope: Scope) -> Expr:
-        _object_args(
-            args,
-            ("startDate", "unit", "amount", "timezone"),
-            f"{name} expects an object as its argument",
-            f"Unrecognized argument to {name}: ",
-        )
-        if not all(key in args for key in ("startDate", "unit", "amount")):
-            raise PipelineError(f"{name} requires startDate, unit, and amount to be present")
+        required = ("startDate", "unit", "amount")
+        object_arguments(name, args, required, ("timezone",), _ARITHMETIC_MESSAGES)
         start_fn = c.compile(args["startDate"], scope)
-        unit_of = _unit_getter(args, c, scope, name)
+        unit_of = _argument(args, "unit", c, scope, _unit_value, name)
         amount_fn = c.compile(args["amount"], scope)
         zone_of = _zone_getter(args, c, scope)
 
@@ -550,18 +547,16 @@ def _date_argument(value: Any, name: str, parameter: str) -> int:
 
 @operator("$dateDiff")
 def _date_diff(args: Any, c: Compiler, scope: Scope) -> Expr:
-    _object_args(
+    object_arguments(
+        "$dateDiff",
         args,
-        ("startDate", "endDate", "unit", "timezone", "startOfWeek"),
-        "$dateDiff only supports an object as its argument",
-        "Unrecognized argument to $dateDiff: ",
+        ("startDate", "endDate", "unit"),
+        ("timezone", "startOfWeek"),
+        _ARGUMENT_MESSAGES,
     )
-    for key in ("startDate", "endDate", "unit"):
-        if key not in args:
-            raise PipelineError(f"Missing '{key}' parameter to $dateDiff")
     start_fn = c.compile(args["startDate"], scope)
     end_fn = c.compile(args["endDate"], scope)
-    unit_of = _unit_getter(args, c, scope, "$dateDiff")
+    unit_of = _argument(args, "unit", c, scope, _unit_value, "$dateDiff")
     week_start_of = _start_of_week_getter(args, c, scope, "$dateDiff")
     zone_of = _zone_getter(args, c, scope, "$dateDiff")
 
@@ -609,26 +604,20 @@ def _bin_size_value(value: Any) -> int | None:
 
 @operator("$dateTrunc")
 def _date_trunc(args: Any, c: Compiler, scope: Scope) -> Expr:
-    _object_args(
+    object_arguments(
+        "$dateTrunc",
         args,
-        ("date", "unit", "binSize", "timezone", "startOfWeek"),
-        "$dateTrunc only supports an object as its argument",
-        "Unrecognized argument to $dateTrunc: ",
+        ("date", "unit"),
+        ("binSize", "timezone", "startOfWeek"),
+        _ARGUMENT_MESSAGES,
     )
-    for key in ("date", "unit"):
-        if key not in args:
-            raise PipelineError(f"Missing '{key}' parameter to $dateTrunc")
     date_fn = c.compile(args["date"], scope)
-    unit_of = _unit_getter(args, c, scope, "$dateTrunc")
+    unit_of = _argument(args, "unit", c, scope, _unit_value, "$dateTrunc")
     week_start_of = _start_of_week_getter(args, c, scope, "$dateTrunc")
     zone_of = _zone_getter(args, c, scope, "$dateTrunc")
-    bin_size_of: Callable = _always(1)
+    bin_size_of = _always(1)
     if "binSize" in args:
-        bin_fn = c.compile(args["binSize"], scope)
-        if is_constant(bin_fn):
-            bin_size_of = _always(_constant(lambda: _bin_size_value(constant_value(bin_fn))))
-        else:
-            bin_size_of = lambda doc, frame: _bin_size_value(bin_fn(doc, frame))  # noqa: E731
+        bin_size_of = _argument(args, "binSize", c, scope, _bin_size_value)
 
     def date_trunc(doc: dict, frame: list) -> Any:
         value = date_fn(doc, frame)
@@ -697,11 +686,7 @@ def _register_part(name: str, part: Callable[[int, int], Any]) -> None:
         zone_of: ZoneGetter = _always(UTC)
         if isinstance(args, dict) and not (args and next(iter(args)).startswith("$")):
             # {date: <date>, timezone: <zone>}
-            for key in args:
-                if key not in ("date", "timezone"):
-                    raise PipelineError(f'unrecognized option to {name}: "{key}"')
-            if "date" not in args:
-                raise PipelineError(f"missing 'date' argument to {name}")
+            object_arguments(name, args, ("date",), ("timezone",), _PART_MESSAGES)
             date_fn = c.compile(args["date"], scope)
             zone_of = _zone_getter(args, c, scope)
         else:
@@ -733,14 +718,7 @@ for _name, _part in _PARTS.items():
 
 @operator("$dateToParts")
 def _date_to_parts(args: Any, c: Compiler, scope: Scope) -> Expr:
-    _object_args(
-        args,
-        ("date", "timezone", "iso8601"),
-        "$dateToParts only supports an object as its argument",
-        "Unrecognized argument to $dateToParts: ",
-    )
-    if "date" not in args:
-        raise PipelineError("Missing 'date' parameter to $dateToParts")
+    object_arguments("$dateToParts", args, ("date",), ("timezone", "iso8601"), _ARGUMENT_MESSAGES)
     date_fn = c.compile(args["date"], scope)
     zone_of = _zone_getter(args, c, scope)
     iso_fn = c.compile(args["iso8601"], scope) if "iso8601" in args else _always(False)
@@ -816,12 +794,8 @@ def _part_getter(
 def _date_from_parts(args: Any, c: Compiler, scope: Scope) -> Expr:
     natural = ("year", "month", "day")
     iso = ("isoWeekYear", "isoWeek", "isoDayOfWeek")
-    _object_args(
-        args,
-        (*natural, *iso, "hour", "minute", "second", "millisecond", "timezone"),
-        "$dateFromParts only supports an object as its argument",
-        "Unrecognized argument to $dateFromParts: ",
-    )
+    clock_keys = ("hour", "minute", "second", "millisecond", "timezone")
+    object_arguments("$dateFromParts", args, (), (*natural, *iso, *clock_keys), _ARGUMENT_MESSAGES)
     if "year" not in args and "isoWeekYear" not in args:
         raise PipelineError("$dateFromParts requires either 'year' or 'isoWeekYear' to be present")
     if "year" in args and any(key in args for key in iso):
@@ -994,11 +968,7 @@ def _format_getter(
 ) -> Callable[[dict, list], Tokens | None] | None:
     if "format" not in args:
         return None
-    fn = c.compile(args["format"], scope)
-    if is_constant(fn):
-        tokens = _constant(lambda: _format_value(constant_value(fn), name, code, allowed))
-        return _always(tokens)
-    return lambda doc, frame: _format_value(fn(doc, frame), name, code, allowed)
+    return _argument(args, "format", c, scope, _format_value, name, code, allowed)
 
 
 _DEFAULT_TOKENS = format_tokens(_ISO_DEFAULT_FORMAT, _TO_STRING_SPECIFIERS)
@@ -1006,14 +976,8 @@ _DEFAULT_TOKENS = format_tokens(_ISO_DEFAULT_FORMAT, _TO_STRING_SPECIFIERS)
 
 @operator("$dateToString")
 def _date_to_string(args: Any, c: Compiler, scope: Scope) -> Expr:
-    _object_args(
-        args,
-        ("date", "format", "timezone", "onNull"),
-        "$dateToString only supports an object as its argument",
-        "Unrecognized argument to $dateToString: ",
-    )
-    if "date" not in args:
-        raise PipelineError("Missing 'date' parameter to $dateToString")
+    optional = ("format", "timezone", "onNull")
+    object_arguments("$dateToString", args, ("date",), optional, _ARGUMENT_MESSAGES)
     date_fn = c.compile(args["date"], scope)
     format_of = _format_getter(args, c, scope, "$dateToString", 18533, _TO_STRING_SPECIFIERS)
     zone_of = _zone_getter(args, c, scope)
@@ -1235,18 +1199,8 @@ def parse_date_string(text: str, zone: Zone, tokens: Tokens | None) -> int:
 
 @operator("$dateFromString")
 def _date_from_string(args: Any, c: Compiler, scope: Scope) -> Expr:
-    if not isinstance(args, dict):
-        raise PipelineError(
-            f"$dateFromString only supports an object as an argument, found: {type_name(args)}"
-        )
-    _object_args(
-        args,
-        ("dateString", "format", "timezone", "onError", "onNull"),
-        "",
-        "Unrecognized argument to $dateFromString: ",
-    )
-    if "dateString" not in args:
-        raise PipelineError("Missing 'dateString' parameter to $dateFromString")
+    optional = ("format", "timezone", "onError", "onNull")
+    object_arguments("$dateFromString", args, ("dateString",), optional, _FROM_STRING_MESSAGES)
     string_fn = c.compile(args["dateString"], scope)
     format_of = _format_getter(args, c, scope, "$dateFromString", 40684, _FROM_STRING_SPECIFIERS)
     zone_of = _zone_getter(args, c, scope)

@@ -8,67 +8,33 @@ from typing import Any
 import bson
 from bson import Binary, Int64, Timestamp
 
-from ..errors import EvaluationError
-from ..values import MISSING, type_name
-from .core import Compiler, Expr, Scope, compile_operands, operator
+from .core import unary_operator
 
 
-@operator("$bsonSize")
-def _bson_size(args: Any, c: Compiler, scope: Scope) -> Expr:
-    (item,) = compile_operands("$bsonSize", args, c, scope, 1)
-
-    def bson_size(doc: dict, frame: list) -> Any:
-        value = item(doc, frame)
-        if isinstance(value, dict):
-            # Documents hold what pymongo decoded, so encoding them again gives MongoDB's size.
-            return len(bson.encode(value))
-        if value is None or value is MISSING:
-            return None
-        raise EvaluationError(
-            f"$bsonSize requires a document input, found: {type_name(value)}", 31393
-        )
-
-    return bson_size
+@unary_operator("$bsonSize", dict, "$bsonSize requires a document input, found: ", 31393)
+def _bson_size(value: dict) -> int:
+    # Documents hold what pymongo decoded, so encoding them again gives MongoDB's size.
+    return len(bson.encode(value))
 
 
-@operator("$binarySize")
-def _binary_size(args: Any, c: Compiler, scope: Scope) -> Expr:
-    (item,) = compile_operands("$binarySize", args, c, scope, 1)
-
-    def binary_size(doc: dict, frame: list) -> Any:
-        value = item(doc, frame)
-        if type(value) is str:
-            return len(value) if value.isascii() else len(value.encode())
-        if isinstance(value, (bytes, Binary)):
-            return len(value)
-        if isinstance(value, uuid.UUID):
-            return 16
-        if value is None or value is MISSING:
-            return None
-        raise EvaluationError(
-            f"$binarySize requires a string or BinData argument, found: {type_name(value)}",
-            51276,
-        )
-
-    return binary_size
+@unary_operator(
+    "$binarySize",
+    (str, bytes, Binary, uuid.UUID),
+    "$binarySize requires a string or BinData argument, found: ",
+    51276,
+)
+def _binary_size(value: Any) -> int:
+    if isinstance(value, str):
+        return len(value) if value.isascii() else len(value.encode())
+    if isinstance(value, uuid.UUID):
+        return 16
+    return len(value)
 
 
 def _register_timestamp_part(name: str, code: int, part: str) -> None:
-    @operator(name)
-    def compile_part(args: Any, c: Compiler, scope: Scope) -> Expr:
-        (item,) = compile_operands(name, args, c, scope, 1)
-
-        def timestamp_part(doc: dict, frame: list) -> Any:
-            value = item(doc, frame)
-            if type(value) is Timestamp:
-                return Int64(getattr(value, part))
-            if value is None or value is MISSING:
-                return None
-            raise EvaluationError(
-                f" Argument to {name} must be a timestamp, but is {type_name(value)}", code
-            )
-
-        return timestamp_part
+    @unary_operator(name, Timestamp, f" Argument to {name} must be a timestamp, but is ", code)
+    def timestamp_part(value: Timestamp) -> Int64:
+        return Int64(getattr(value, part))
 
 
 _register_timestamp_part("$tsSecond", 5687301, "time")

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..errors import EvaluationError, PipelineError
 from ..values import MISSING, type_name
-from .core import Compiler, Expr, Scope, operator
+from .core import Compiler, Expr, Scope, object_arguments, operator
 
 
 def _constant_field_name(name: str, spec: Any, c: Compiler, scope: Scope) -> str:
@@ -82,20 +82,17 @@ def _get_field(args: Any, c: Compiler, scope: Scope) -> Expr:
     return get_field
 
 
+_SET_FIELD_MESSAGES = (
+    "{name} only supports an object as its argument",
+    "{name} found an unknown argument: {key}",
+    "{name} requires '{key}' to be specified",
+)
+
+
 def _compile_set_field(name: str, args: Any, c: Compiler, scope: Scope) -> Expr:
     unset = name == "$unsetField"
-    if not isinstance(args, dict):
-        raise PipelineError(f"{name} only supports an object as its argument")
-    allowed = ("field", "input") if unset else ("field", "input", "value")
-    for key in args:
-        if key not in allowed:
-            raise PipelineError(f"{name} found an unknown argument: {key}")
-    if "field" not in args:
-        raise PipelineError(f"{name} requires 'field' to be specified")
-    if not unset and "value" not in args:
-        raise PipelineError(f"{name} requires 'value' to be specified")
-    if "input" not in args:
-        raise PipelineError(f"{name} requires 'input' to be specified")
+    required = ("field", "input") if unset else ("field", "value", "input")
+    object_arguments(name, args, required, (), _SET_FIELD_MESSAGES)
     field = _constant_field_name(name, args["field"], c, scope)
     input_fn = c.compile(args["input"], scope)
     value_fn = None if unset else c.compile(args["value"], scope)

@@ -14,8 +14,18 @@ from typing import Any
 
 from ..errors import EvaluationError, PipelineError
 from ..values import MISSING, compare, group_key, type_name
-from .arrays import fold_constant
-from .core import Compiler, Expr, Scope, compile_operands, constant_value, is_constant, operator
+from .core import (
+    Compiler,
+    Expr,
+    Scope,
+    all_operands_operator,
+    compile_operands,
+    compile_time,
+    constant_value,
+    fold_constant,
+    is_constant,
+    operator,
+)
 
 _SORTED = cmp_to_key(compare)
 
@@ -32,56 +42,41 @@ def _sorted(members: dict) -> list:
     return sorted(members.values(), key=_SORTED)
 
 
-@operator("$setUnion")
-def _set_union(args: Any, c: Compiler, scope: Scope) -> Expr:
-    items = compile_operands("$setUnion", args, c, scope, 0, None)
-
-    def union(doc: dict, frame: list) -> Any:
-        members: dict = {}
-        for fn in items:
-            array = fn(doc, frame)
-            if array is None or array is MISSING:
-                return None
-            if not isinstance(array, list):
-                raise EvaluationError(
-                    "All operands of $setUnion must be arrays. One argument is of type: "
-                    f"{type_name(array)}",
-                    17043,
-                )
-            for element in array:
-                members.setdefault(group_key(element), element)
-        return _sorted(members)
-
-    return fold_constant(union, items)
+@all_operands_operator(
+    "$setUnion",
+    list,
+    "All operands of $setUnion must be arrays. One argument is of type: ",
+    17043,
+    fold=True,
+)
+def _set_union(arrays: list[list]) -> list:
+    members: dict = {}
+    for array in arrays:
+        for element in array:
+            members.setdefault(group_key(element), element)
+    return _sorted(members)
 
 
-@operator("$setIntersection")
-def _set_intersection(args: Any, c: Compiler, scope: Scope) -> Expr:
-    items = compile_operands("$setIntersection", args, c, scope, 0, None)
-
-    def intersection(doc: dict, frame: list) -> Any:
-        common: dict = {}
-        for i, fn in enumerate(items):
-            array = fn(doc, frame)
-            if array is None or array is MISSING:
-                return None
-            if not isinstance(array, list):
-                raise EvaluationError(
-                    "All operands of $setIntersection must be arrays. One argument is of type: "
-                    f"{type_name(array)}",
-                    17047,
-                )
-            if i == 0:
-                common = _as_set(array)
-            elif common:
-                other = _as_set(array)
-                if len(common) > len(other):
-                    # MongoDB walks the smaller set, so its elements are the ones kept.
-                    common, other = other, common
-                common = {key: value for key, value in common.items() if key in other}
-        return _sorted(common)
-
-    return fold_constant(intersection, items)
+@all_operands_operator(
+    "$setIntersection",
+    list,
+    "All operands of $setIntersection must be arrays. One argument is of type: ",
+    17047,
+    fold=True,
+)
+def _set_intersection(arrays: list[list]) -> list:
+    if not arrays:
+        return []
+    common = _as_set(arrays[0])
+    for array in arrays[1:]:
+        if not common:
+            break
+        other = _as_set(array)
+        if len(common) > len(other):
+            # MongoDB walks the smaller set, so its elements are the ones kept.
+            common, other = other, common
+        common = {key: value for key, value in common.items() if key in other}
+    return _sorted(common)
 
 
 @operator("$setDifference")
@@ -139,10 +134,7 @@ def _set_equals(args: Any, c: Compiler, scope: Scope) -> Expr:
     fixed: list[frozenset | None] = []
     for position, fn in enumerate(items, 1):
         if is_constant(fn):
-            try:
-                fixed.append(_set_equals_operand(constant_value(fn), position))
-            except EvaluationError as exc:
-                raise PipelineError(exc.message) from None
+            fixed.append(compile_time(_set_equals_operand, constant_value(fn), position))
         else:
             fixed.append(None)
 
@@ -171,10 +163,7 @@ def _set_is_subset(args: Any, c: Compiler, scope: Scope) -> Expr:
     first_fn, second_fn = compile_operands("$setIsSubset", args, c, scope, 2)
     if is_constant(second_fn) and not is_constant(first_fn):
         # A constant superset is hashed once; a constant non-array is refused up front.
-        try:
-            superset = _subset_operand(constant_value(second_fn), "Second", 17311)
-        except EvaluationError as exc:
-            raise PipelineError(exc.message) from None
+        superset = compile_time(_subset_operand, constant_value(second_fn), "Second", 17311)
         keys = frozenset(group_key(element) for element in superset)
 
         def is_subset_of_constant(doc: dict, frame: list) -> bool:

@@ -14,7 +14,16 @@ from bson import Int64
 from ..errors import EvaluationError, PipelineError
 from ..reducers import as_double, percentiles_of, std_dev_of
 from ..values import MISSING, compare, format_number, type_name
-from .core import Compiler, Expr, Scope, compile_operands, constant_value, is_constant, operator
+from .core import (
+    Compiler,
+    Expr,
+    Scope,
+    constant_value,
+    is_constant,
+    object_arguments,
+    operator,
+    reduction_operator,
+)
 
 
 def show_value(value: Any) -> str:
@@ -36,20 +45,26 @@ def show_value(value: Any) -> str:
     return repr(value)
 
 
+def check_specification(
+    name: str,
+    spec: Any,
+    required: tuple[str, ...],
+    unknown: str,
+    missing: str = "{name}: Missing value for '{key}'",
+) -> dict:
+    """An accumulator's object of named arguments ($firstN, $topN, $median ...) with MongoDB's
+    wording: `unknown` and `missing` are formats of {name} and {key}."""
+    if not isinstance(spec, dict):
+        raise PipelineError(f"{name}: specification must be an object; found {show_value(spec)}")
+    return object_arguments(name, spec, required, (), ("", unknown, missing))
+
+
 # --- n and input: $firstN $lastN $maxN $minN (accumulators and expressions) -------------------
 
 
 def parse_n_input(name: str, spec: Any) -> tuple[Any, Any]:
     """The (n, input) specifications of {n: ..., input: ...}, checked as MongoDB checks them."""
-    if not isinstance(spec, dict):
-        raise PipelineError(f"{name}: specification must be an object; found {show_value(spec)}")
-    for key in spec:
-        if key not in ("n", "input"):
-            raise PipelineError(f"Unknown argument for 'n' operator: {key}")
-    if "n" not in spec:
-        raise PipelineError(f"{name}: Missing value for 'n'")
-    if "input" not in spec:
-        raise PipelineError(f"{name}: Missing value for 'input'")
+    check_specification(name, spec, ("n", "input"), "Unknown argument for 'n' operator: {key}")
     return spec["n"], spec["input"]
 
 
@@ -191,15 +206,10 @@ def parse_quantile(name: str, spec: Any) -> tuple[Any, list[float] | None]:
     """(input spec, ps) of {input, p, method}; ps is None for $median. Checked like MongoDB's IDL
     parser: unknown and missing fields, method 'approximate', p an array of constant numbers in
     [0, 1]."""
-    if not isinstance(spec, dict):
-        raise PipelineError(f"{name}: specification must be an object; found {show_value(spec)}")
     fields = ("input", "p", "method") if name == "$percentile" else ("input", "method")
-    for key in spec:
-        if key not in fields:
-            raise PipelineError(f"BSON field '{name}.{key}' is an unknown field.")
-    for key in fields:
-        if key not in spec:
-            raise PipelineError(f"BSON field '{name}.{key}' is missing but a required field")
+    unknown = "BSON field '{name}.{key}' is an unknown field."
+    missing = "BSON field '{name}.{key}' is missing but a required field"
+    check_specification(name, spec, fields, unknown, missing)
     method = spec["method"]
     if not isinstance(method, str):
         raise PipelineError(
@@ -218,28 +228,22 @@ _P_MESSAGE = "The $percentile 'p' field must be an array of numbers from [0.0, 1
 
 def _parse_p(spec: Any) -> list[float]:
     compiler = Compiler()
-    items = spec if isinstance(spec, list) else None
-    if items is None:
-        fn = compiler.compile(spec, Scope())
+
+    def constant_of(item: Any) -> Any:
+        fn = compiler.compile(item, Scope())
         if not is_constant(fn):
             raise PipelineError(
                 "The $percentile 'p' field must be an array of constant values, but found value: "
                 f"{show_value(spec)}."
             )
-        items = constant_value(fn)
+        return constant_value(fn)
+
+    if isinstance(spec, list):
+        items = [constant_of(item) for item in spec]
+    else:
+        items = constant_of(spec)
         if not isinstance(items, list):
             raise PipelineError(_P_MESSAGE + show_value(items))
-    else:
-        values = []
-        for item in items:
-            fn = compiler.compile(item, Scope())
-            if not is_constant(fn):
-                raise PipelineError(
-                    "The $percentile 'p' field must be an array of constant values, but found "
-                    f"value: {show_value(spec)}."
-                )
-            values.append(constant_value(fn))
-        items = values
     if not items:
         raise PipelineError(_P_MESSAGE + "[]")
     ps = []
@@ -295,31 +299,8 @@ _register_quantile("$percentile")
 # --- $stdDevPop, $stdDevSamp and $mergeObjects: one array operand, or a list of operands ------
 
 
-def _accumulate_operands(name: str, args: Any, c: Compiler, scope: Scope) -> Expr:
-    """The values an expression-form accumulator folds over: one operand that is an array gives
-    its elements, one other value gives itself, several operands give their values."""
-    items = compile_operands(name, args, c, scope, 0, None)
-    if len(items) == 1:
-        (item,) = items
-
-        def one(doc: dict, frame: list) -> list:
-            value = item(doc, frame)
-            return value if isinstance(value, list) else [value]
-
-        return one
-    return lambda doc, frame: [fn(doc, frame) for fn in items]
-
-
-@operator("$stdDevPop")
-def _std_dev_pop(args: Any, c: Compiler, scope: Scope) -> Expr:
-    values = _accumulate_operands("$stdDevPop", args, c, scope)
-    return lambda doc, frame: std_dev_of(values(doc, frame), False)
-
-
-@operator("$stdDevSamp")
-def _std_dev_samp(args: Any, c: Compiler, scope: Scope) -> Expr:
-    values = _accumulate_operands("$stdDevSamp", args, c, scope)
-    return lambda doc, frame: std_dev_of(values(doc, frame), True)
+reduction_operator("$stdDevPop", lambda values: std_dev_of(values, False))
+reduction_operator("$stdDevSamp", lambda values: std_dev_of(values, True))
 
 
 def merge_into(out: dict, value: Any) -> None:
@@ -338,14 +319,11 @@ def merge_into(out: dict, value: Any) -> None:
             out[key] = item
 
 
-@operator("$mergeObjects")
-def _merge_objects(args: Any, c: Compiler, scope: Scope) -> Expr:
-    values = _accumulate_operands("$mergeObjects", args, c, scope)
+def _merge_objects(values: list) -> dict:
+    out: dict = {}
+    for value in values:
+        merge_into(out, value)
+    return out
 
-    def merge(doc: dict, frame: list) -> dict:
-        out: dict = {}
-        for value in values(doc, frame):
-            merge_into(out, value)
-        return out
 
-    return merge
+reduction_operator("$mergeObjects", _merge_objects)

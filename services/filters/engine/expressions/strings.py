@@ -20,10 +20,14 @@ from .core import (
     Compiler,
     Expr,
     Scope,
+    all_operands_operator,
     compile_operands,
+    compile_time,
     constant_value,
     is_constant,
+    object_arguments,
     operator,
+    unary_operator,
 )
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -48,25 +52,7 @@ def coerce_to_string(value: Any) -> str:
     raise EvaluationError(f"can't convert from BSON type {type_name(value)} to String", 16007)
 
 
-@operator("$concat")
-def _concat(args: Any, c: Compiler, scope: Scope) -> Expr:
-    items = compile_operands("$concat", args, c, scope, 0, None)
-
-    def concat(doc: dict, frame: list) -> Any:
-        parts = []
-        for fn in items:
-            value = fn(doc, frame)
-            if type(value) is str:
-                parts.append(value)
-            elif value is None or value is MISSING:
-                return None
-            else:
-                raise EvaluationError(
-                    f"$concat only supports strings, not {type_name(value)}", 16702
-                )
-        return "".join(parts)
-
-    return concat
+all_operands_operator("$concat", str, "$concat only supports strings, not ", 16702)("".join)
 
 
 def _numeric(value: Any) -> bool:
@@ -186,19 +172,9 @@ _register_case("$toLower", _ASCII_LOWER)
 _register_case("$toUpper", _ASCII_UPPER)
 
 
-@operator("$strLenCP")
-def _str_len_cp(args: Any, c: Compiler, scope: Scope) -> Expr:
-    (text_fn,) = compile_operands("$strLenCP", args, c, scope, 1)
-
-    def str_len(doc: dict, frame: list) -> int:
-        text = text_fn(doc, frame)
-        if type(text) is not str:
-            raise EvaluationError(
-                f"$strLenCP requires a string argument, found: {type_name(text)}", 34471
-            )
-        return len(text)
-
-    return str_len
+unary_operator(
+    "$strLenCP", str, "$strLenCP requires a string argument, found: ", 34471, nullable=False
+)(len)
 
 
 def value_text(value: Any) -> str:
@@ -220,42 +196,14 @@ def value_text(value: Any) -> str:
     return format_number(value)
 
 
-def _object_spec(
-    name: str,
-    args: Any,
-    known: tuple[str, ...],
-    required: tuple[str, ...],
-    messages: tuple[str, str, str],
-) -> None:
-    """Check an object-form operator's arguments with MongoDB's wording for that operator:
-    `messages` are the formats for not an object, an unknown field and a missing field."""
-    not_object, unknown, missing = messages
-    if not isinstance(args, dict):
-        raise PipelineError(not_object.format(name=name, type=type_name(args)))
-    for key in args:
-        if key not in known:
-            raise PipelineError(unknown.format(name=name, key=key))
-    for key in required:
-        if key not in args:
-            raise PipelineError(missing.format(name=name, key=key))
-
-
 # --- $strLenBytes, $strcasecmp, $split ---------------------------------------------------------
 
 
-@operator("$strLenBytes")
-def _str_len_bytes(args: Any, c: Compiler, scope: Scope) -> Expr:
-    (text_fn,) = compile_operands("$strLenBytes", args, c, scope, 1)
-
-    def str_len_bytes(doc: dict, frame: list) -> int:
-        text = text_fn(doc, frame)
-        if type(text) is not str:
-            raise EvaluationError(
-                f"$strLenBytes requires a string argument, found: {type_name(text)}", 34473
-            )
-        return len(text) if text.isascii() else len(text.encode())
-
-    return str_len_bytes
+@unary_operator(
+    "$strLenBytes", str, "$strLenBytes requires a string argument, found: ", 34473, nullable=False
+)
+def _str_len_bytes(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode())
 
 
 @operator("$strcasecmp")
@@ -313,7 +261,7 @@ _TRIM_MESSAGES = (
 def _register_trim(name: str, strip: Callable[[str, str], str]) -> None:
     @operator(name)
     def compile_trim(args: Any, c: Compiler, scope: Scope) -> Expr:
-        _object_spec(name, args, ("input", "chars"), ("input",), _TRIM_MESSAGES)
+        object_arguments(name, args, ("input",), ("chars",), _TRIM_MESSAGES)
         input_fn = c.compile(args["input"], scope)
         chars_fn = c.compile(args["chars"], scope) if "chars" in args else None
 
@@ -433,7 +381,7 @@ def _register_replace(name: str, count: int) -> None:
     @operator(name)
     def compile_replace(args: Any, c: Compiler, scope: Scope) -> Expr:
         fields = ("input", "find", "replacement")
-        _object_spec(name, args, fields, fields, _REPLACE_MESSAGES)
+        object_arguments(name, args, fields, (), _REPLACE_MESSAGES)
         parts = [(field, c.compile(args[field], scope)) for field in fields]
 
         def replace(doc: dict, frame: list) -> Any:
@@ -520,7 +468,7 @@ def _compile_regex_operator(
     input (None when null or missing); a constant 'regex' and 'options' compile once into
     `fixed` (None for a null regex) so a bad pattern is refused before any document, otherwise
     pattern_of compiles per document."""
-    _object_spec(name, args, ("input", "regex", "options"), ("input", "regex"), _REGEX_MESSAGES)
+    object_arguments(name, args, ("input", "regex"), ("options",), _REGEX_MESSAGES)
     input_fn = c.compile(args["input"], scope)
     regex_fn = c.compile(args["regex"], scope)
     options_fn = c.compile(args["options"], scope) if "options" in args else None
@@ -535,10 +483,7 @@ def _compile_regex_operator(
 
     if is_constant(regex_fn) and (options_fn is None or is_constant(options_fn)):
         options = constant_value(options_fn) if options_fn is not None else None
-        try:
-            fixed = _regex_pattern(name, constant_value(regex_fn), options)
-        except EvaluationError as exc:
-            raise PipelineError(exc.message) from None
+        fixed = compile_time(_regex_pattern, name, constant_value(regex_fn), options)
         return text_of, fixed, None
 
     def pattern_of(doc: dict, frame: list) -> re.Pattern | None:
