@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import time
 import uuid
 from collections import OrderedDict
@@ -36,7 +35,7 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -153,14 +152,34 @@ def _json_text(value: Any) -> str | None:
         return None
 
 
+def _json_items(text: str) -> list[tuple[str, Any]]:
+    """Comma-joined JSON values, each with its text; read value by value, so that commas
+    and braces inside strings are the string's."""
+    unparsable = ValueError("Could not parse JSON objects for annotation filtering")
+    decoder = json.JSONDecoder()
+    items = []
+    position, end = 0, len(text)
+    while True:
+        while position < end and text[position].isspace():
+            position += 1
+        try:
+            value, stop = decoder.raw_decode(text, position)
+        except json.JSONDecodeError:
+            raise unparsable from None
+        items.append((text[position:stop], value))
+        position = stop
+        while position < end and text[position].isspace():
+            position += 1
+        if position == end:
+            return items
+        if text[position] != ",":
+            raise unparsable
+        position += 1
+
+
 def parse_annotation_filters(text: str) -> list[AnnotationFilter]:
     found = []
-    # The items are JSON objects joined by commas: split only before an opening brace.
-    for item in re.split(r",(?=\s*{)", text):
-        try:
-            spec = json.loads(item)
-        except json.JSONDecodeError:
-            raise ValueError("Could not parse JSON objects for annotation filtering") from None
+    for item, spec in _json_items(text):
         if not isinstance(spec, dict):
             raise ValueError("Could not parse JSON objects for annotation filtering")
         for required in ("origin", "key"):
@@ -365,16 +384,32 @@ def _saved(scope: Scope, status: str, obj_id: Any) -> ColumnElement[bool] | None
     return obj_id.not_in(saved) if status.startswith("not") else obj_id.in_(saved)
 
 
-def ordered_ids(who: Identity, params: Params, scope: Scope) -> Select:
-    """Every matching object's id, in the list's order."""
+def _window(params: Params, scope: Scope) -> list[ColumnElement[bool]]:
+    """The candidate rows in play: the scope's filters, within the dates."""
     window = [Candidate.filter_id.in_(scope.filter_ids)]
     if params.start is not None:
         window.append(Candidate.passed_at >= params.start)
     if params.end is not None:
         window.append(Candidate.passed_at <= params.end)
+    return window
+
+
+def candidate_rows(params: Params, scope: Scope) -> Select:
+    """GET /api/candidates_filter: the Candidate rows themselves (filters, dates and saved
+    status only), by passed_at, the oldest first, so that later passes append to the end."""
+    query = select(Candidate).where(*_window(params, scope))
+    saved = _saved(scope, params.saved_status, Candidate.obj_id)
+    if saved is not None:
+        query = query.where(saved)
+    return query.order_by(Candidate.passed_at, Candidate.id)
+
+
+def ordered_ids(who: Identity, params: Params, scope: Scope) -> Select:
+    """Every matching object's id, in the list's order, as one array (one row: tens of
+    thousands of ids come back several times faster than as as many rows)."""
     latest = (
         select(Candidate.obj_id, func.max(Candidate.passed_at).label("passed_at"))
-        .where(*window)
+        .where(*_window(params, scope))
         .group_by(Candidate.obj_id)
         .subquery("latest")
     )
@@ -423,7 +458,7 @@ def ordered_ids(who: Identity, params: Params, scope: Scope) -> Select:
         value = annotation.data[params.sort_key]
         order.append(value.desc().nulls_last() if params.sort_desc else value.asc().nulls_last())
     order += [latest.c.passed_at.desc(), obj_id]
-    return query.order_by(*order)
+    return query.with_only_columns(func.array_agg(aggregate_order_by(obj_id, *order)))
 
 
 # ---- queryID ----------------------------------------------------------------------------------

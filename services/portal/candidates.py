@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from astropy import units as u
 from astropy.coordinates import SkyCoord
-from sqlalchemy import Boolean, Integer, String, bindparam, delete, select, text
+from sqlalchemy import Boolean, Integer, String, bindparam, delete, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -189,7 +189,8 @@ async def post(session: AsyncSession, who: Identity, body: Any) -> list[int]:
             )
         assert same is not None
         ids.append(same)
-    if added and new is None and "redshift" in body:
+    # A null redshift is no redshift: nothing to record (SkyPortal appends a null value).
+    if added and new is None and body.get("redshift") is not None:
         obj.redshift_history = [*(obj.redshift_history or []), _redshift_entry(body, who)]
     return ids
 
@@ -217,7 +218,7 @@ async def listing(session: AsyncSession, who: Identity, request: Any) -> dict[st
         found: list[str] = []
         if scope.filter_ids:
             statement = candidate_query.ordered_ids(who, params, scope)
-            found = list(await session.scalars(statement))
+            found = list(await session.scalar(statement) or ())
         query_id = QUERIES.put(who, found)
         ids = tuple(found)
     candidate_query.check_page(params.page, params.per_page, len(ids))
@@ -239,6 +240,39 @@ async def listing(session: AsyncSession, who: Identity, request: Any) -> dict[st
         "numPerPage": params.per_page,
         "queryID": query_id,
     }
+
+
+async def candidate_rows(session: AsyncSession, who: Identity, request: Any) -> dict[str, Any]:
+    """GET /api/candidates_filter: a page of Candidate rows; totalMatches on page 1 only (a
+    client keeps it while it pages, as SkyPortal expects)."""
+    params = candidate_query.parse(request)
+    scope = await candidate_query.resolve_scope(session, who, params)
+    rows: list[Candidate] = []
+    total = 0
+    if scope.filter_ids:
+        statement = candidate_query.candidate_rows(params, scope)
+        start = (params.page - 1) * params.per_page
+        rows = list(await session.scalars(statement.limit(params.per_page).offset(start)))
+        if params.page == 1:
+            counted = select(func.count()).select_from(statement.order_by(None).subquery())
+            total = await session.scalar(counted) or 0
+    answer: dict[str, Any] = {
+        "candidates": [
+            {
+                "id": c.id,
+                "obj_id": c.obj_id,
+                "filter_id": c.filter_id,
+                "passed_at": c.passed_at,
+                "passing_alert_id": c.passing_alert_id,
+                "uploader_id": c.uploader_id,
+                "created_at": c.created_at,
+            }
+            for c in rows
+        ]
+    }
+    if params.page == 1:
+        answer["totalMatches"] = total
+    return answer
 
 
 # Everything the scanning page shows of each object of a page, in one statement: each nested

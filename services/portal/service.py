@@ -550,6 +550,11 @@ class PortalServicer(portal_pb2_grpc.PortalServiceServicer):
         async with self.tx() as session:
             return success(await candidates.listing(session, caller(), request))
 
+    @grpc_errors
+    async def ListCandidateRows(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            return success(await candidates.candidate_rows(session, caller(), request))
+
 
 def build(settings: Settings) -> Service:
     servicer = PortalServicer(settings)

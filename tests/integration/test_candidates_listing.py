@@ -677,6 +677,39 @@ def test_each_entry_is_the_object_with_what_the_scanning_page_shows(world: World
         assert key in o01
 
 
+def test_candidates_filter_lists_candidate_rows_oldest_first(world: World) -> None:
+    def rows(who: User, **params: Any) -> dict[str, Any]:
+        return data(world.get(who, "/api/candidates_filter", **params))
+
+    def passes(answer: dict[str, Any]) -> list[tuple[str, int, str]]:
+        return [(c["obj_id"], c["passing_alert_id"], c["passed_at"]) for c in answer["candidates"]]
+
+    a = {"groupIDs": world.group_ids("A")}
+    every = [(o, BIG_CANDID + h, shown(h)) for o, h in (("o01", 1), ("o02", 2), ("o03", 3),
+             ("o03", 4), ("o06", 7), ("o07", 8), ("o08", 11), ("o06", 12))]  # fmt: skip
+    first = rows(world.alice, **a)
+    assert (passes(first), first["totalMatches"]) == (every, 8)
+    (row,) = rows(world.alice, **a, numPerPage="1")["candidates"]
+    assert set(row) == {
+        "id",
+        "obj_id",
+        "filter_id",
+        "passed_at",
+        "passing_alert_id",
+        "uploader_id",
+        "created_at",
+    }
+    assert row["filter_id"] == world.filters["A1"]
+    second = rows(world.alice, **a, numPerPage="3", pageNumber="2")
+    assert passes(second) == every[3:6] and "totalMatches" not in second
+    saved = rows(world.alice, **a, savedStatus="savedToAnySelected")
+    assert passes(saved) == every[:2]
+    assert passes(rows(world.alice, **a, startDate=at(7))) == every[4:]
+    assert rows(world.bob, **a) == {"candidates": [], "totalMatches": 0}
+    message = refused(world.get(world.alice, "/api/candidates_filter", savedStatus="x"))
+    assert message == "Invalid savedStatus: x. Must be one of the enumerated options."
+
+
 # ---- posting and deleting ------------------------------------------------------------------------
 
 
@@ -819,6 +852,7 @@ def test_a_view_only_user_reads_the_list_but_cannot_write(world: World) -> None:
 def test_every_candidates_route_needs_a_token(world: World) -> None:
     bare = httpx.Client(base_url=str(world.http.base_url), timeout=30)
     assert bare.get("/api/candidates").status_code == 401
+    assert bare.get("/api/candidates_filter").status_code == 401
     assert bare.post("/api/candidates", json={}).status_code == 401
     assert bare.delete(f"/api/candidates/o01/{world.filters['A1']}").status_code == 401
     bare.close()
