@@ -675,6 +675,9 @@ def test_each_entry_is_the_object_with_what_the_scanning_page_shows(world: World
     assert o01["thumbnails"] == []
     for key in ("gal_lon", "gal_lat", "created_at", "modified", "alias", "redshift_history"):
         assert key in o01
+    assert "photometry" not in o01 and "comments" not in o01
+    embedded = world.listing(world.alice, includePhotometry="true", includeComments="1")
+    assert all(c["photometry"] == [] and c["comments"] == [] for c in embedded["candidates"])
 
 
 def test_candidates_filter_lists_candidate_rows_oldest_first(world: World) -> None:
