@@ -181,20 +181,34 @@ def _passed_at(alert: portal_pb2.PassedAlert) -> datetime:
     return utcnow()
 
 
-async def _candidate(
-    session: AsyncSession, alert: portal_pb2.PassedAlert, info: FilterInfo, uploader_id: int
-) -> int:
-    added = await session.scalar(
+async def insert_candidate(
+    session: AsyncSession,
+    obj_id: str,
+    filter_id: int,
+    passed_at: datetime,
+    passing_alert_id: int | None,
+    uploader_id: int | None,
+) -> int | None:
+    """A candidate row; None when the (object, filter, passing alert) row exists already."""
+    return await session.scalar(
         insert(Candidate)
         .values(
-            obj_id=alert.obj_id,
-            filter_id=info.filter_id,
-            passed_at=_passed_at(alert),
-            passing_alert_id=alert.candid,
+            obj_id=obj_id,
+            filter_id=filter_id,
+            passed_at=passed_at,
+            passing_alert_id=passing_alert_id,
             uploader_id=uploader_id,
         )
         .on_conflict_do_nothing(index_elements=["obj_id", "filter_id", "passing_alert_id"])
         .returning(Candidate.id)
+    )
+
+
+async def _candidate(
+    session: AsyncSession, alert: portal_pb2.PassedAlert, info: FilterInfo, uploader_id: int
+) -> int:
+    added = await insert_candidate(
+        session, alert.obj_id, info.filter_id, _passed_at(alert), alert.candid, uploader_id
     )
     return int(added is not None)
 

@@ -5,6 +5,7 @@ shared interceptor; handlers check only what depends on the data (group admin, v
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -13,7 +14,7 @@ from google.api import httpbody_pb2
 from google.protobuf import json_format
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.portal import filters, groups, identity, objects, passes, tokens, users
+from services.portal import candidates, filters, groups, identity, objects, passes, tokens, users
 from services.portal.db.models import User
 from services.portal.db.session import engine, migrate, sessions
 from services.portal.replies import png, success
@@ -526,6 +527,33 @@ class PortalServicer(portal_pb2_grpc.PortalServiceServicer):
     async def GetThumbnailImage(self, request, context):  # type: ignore[no-untyped-def]
         async with self.tx() as session:
             return png(await objects.thumbnail_png(session, caller(), request.thumbnail_id))
+
+    # ---- candidates: upload, delete, the scanning list ---------------------------------------
+
+    @grpc_errors
+    async def PostCandidates(self, request, context):  # type: ignore[no-untyped-def]
+        try:
+            body = json.loads(request.data or b"{}")
+        except ValueError as exc:
+            raise ValueError(f"the body is not valid JSON: {exc}") from None
+        async with self.tx() as session:
+            return success({"ids": await candidates.post(session, caller(), body)})
+
+    @grpc_errors
+    async def DeleteCandidate(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            await candidates.remove(session, caller(), request.obj_id, request.filter_id)
+        return success()
+
+    @grpc_errors
+    async def ListCandidates(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            return success(await candidates.listing(session, caller(), request))
+
+    @grpc_errors
+    async def ListCandidateRows(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            return success(await candidates.candidate_rows(session, caller(), request))
 
 
 def build(settings: Settings) -> Service:

@@ -215,6 +215,9 @@ def envoy_config(settings: Settings, descriptor_set: Path = DESCRIPTOR_SET) -> d
                     # penquins and scripts send keys the typed requests do not have.
                     "request_validation_options": {"reject_unknown_query_parameters": False},
                     "ignore_unknown_query_parameters": True,
+                    # Form-encoded query strings (browsers' URLSearchParams, Tornado's reading
+                    # of them) write a space as "+": "SN+Ia" is the class "SN Ia".
+                    "query_param_unescape_plus": True,
                     "max_request_body_size": BODY_LIMIT_BYTES,
                     "max_response_body_size": BODY_LIMIT_BYTES,
                 },

@@ -217,7 +217,14 @@ class Candidate(Base):
     __tablename__ = "candidates"
     __table_args__ = (
         UniqueConstraint("obj_id", "filter_id", "passing_alert_id"),
-        Index("ix_candidates_filter_passed_at", "filter_id", "passed_at"),
+        # obj_id rides along so that the candidates list's per-object aggregate over a set
+        # of filters and a time window is an index-only scan (migration 0002).
+        Index(
+            "ix_candidates_filter_passed_at",
+            "filter_id",
+            "passed_at",
+            postgresql_include=["obj_id"],
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     obj_id: Mapped[str] = _obj_fk()
@@ -433,4 +440,18 @@ class FollowupRequest(Base):
 
 followup_request_target_groups = _link(
     "followup_request_target_groups", "followup_request_id:followup_requests", "group_id:groups"
+)
+
+
+# ---- the candidates list (migration 0002) ---------------------------------------------------
+
+# Saved-status filters read a group's active saves; the classification filters read by name.
+Index(
+    "ix_sources_active_group_id_obj_id",
+    Source.group_id,
+    Source.obj_id,
+    postgresql_where=Source.active,
+)
+Index(
+    "ix_classifications_classification_obj_id", Classification.classification, Classification.obj_id
 )
