@@ -434,3 +434,10 @@ class FollowupRequest(Base):
 followup_request_target_groups = _link(
     "followup_request_target_groups", "followup_request_id:followup_requests", "group_id:groups"
 )
+
+
+# ---- sources list and candidate expiry (migration 0003) --------------------------------------
+
+# The sources list reads a group's saves newest first; its cone search narrows on declination.
+Index("ix_sources_group_id_saved_at", Source.group_id, Source.saved_at)
+Index("ix_objs_dec", Obj.dec)
