@@ -94,17 +94,20 @@ async def purge(
     while not dry_run and (limit is None or purged.deleted < limit):
         size = batch_size if limit is None else min(batch_size, limit - purged.deleted)
         async with sessions() as session, session.begin():
-            # The conditions hold again inside the DELETE's own snapshot: a save that lands
-            # meanwhile keeps its object.
-            batch = expired(cutoff).order_by(Obj.created_at).limit(size).scalar_subquery()
-            result = await session.execute(
-                delete(Obj).where(
-                    Obj.id.in_(batch),
-                    ~exists(select(Source.id).where(Source.obj_id == Obj.id)),
+            # Locked first (objects being saved right now are skipped), then deleted by a
+            # statement of its own, whose fresh snapshot sees any save that committed
+            # meanwhile; a save that comes later waits for this batch.
+            picked = expired(cutoff).order_by(Obj.created_at).limit(size)
+            ids = list(await session.scalars(picked.with_for_update(skip_locked=True)))
+            if ids:
+                result = await session.execute(
+                    delete(Obj).where(
+                        Obj.id.in_(ids),
+                        ~exists(select(Source.id).where(Source.obj_id == Obj.id)),
+                    )
                 )
-            )
-        purged.deleted += result.rowcount
-        if result.rowcount < size:
+                purged.deleted += result.rowcount
+        if len(ids) < size:
             break
     async with sessions() as session:
         count = select(func.count()).select_from(expired(cutoff).subquery())

@@ -195,9 +195,7 @@ async def _savers(
     return savers
 
 
-def _redshift_history(
-    history: Any, new: NewSource | Any, who: Identity
-) -> list[dict[str, Any]] | None:
+def _redshift_history(history: Any, new: NewSource, who: Identity) -> list[dict[str, Any]] | None:
     """SkyPortal's redshift_history: each value set, by whom and when."""
     if new.redshift is None:
         return history
