@@ -82,6 +82,10 @@ class Settings:
     # The largest REST request body the gateway accepts (HTTP 413 beyond it).
     gateway_max_request_bytes: int = 32 * 1024 * 1024
     log_level: str = "INFO"
+    # The portal's candidate expiry: an unsaved candidate object older than this many days is
+    # deleted (Fritz keeps 7; 1-30 allowed), by a job that runs every interval.
+    candidate_expiry_days: int = 7
+    candidate_expiry_interval_s: int = 86_400
 
     @property
     def mongo_uri(self) -> str:
@@ -122,6 +126,8 @@ class Settings:
             ),
             kafka_max_poll_interval_ms=_env_int("SKYMESH_KAFKA_MAX_POLL_INTERVAL_MS", 300_000),
             log_level=_env_str("SKYMESH_LOG_LEVEL", "INFO"),
+            candidate_expiry_days=_env_int("SKYMESH_CANDIDATE_EXPIRY_DAYS", 7),
+            candidate_expiry_interval_s=_env_int("SKYMESH_CANDIDATE_EXPIRY_INTERVAL_S", 86_400),
         )
 
     def as_env(self) -> dict[str, str]:
@@ -145,4 +151,6 @@ class Settings:
             "SKYMESH_GATEWAY_MAX_REQUEST_BYTES": str(self.gateway_max_request_bytes),
             "SKYMESH_KAFKA_MAX_POLL_INTERVAL_MS": str(self.kafka_max_poll_interval_ms),
             "SKYMESH_LOG_LEVEL": self.log_level,
+            "SKYMESH_CANDIDATE_EXPIRY_DAYS": str(self.candidate_expiry_days),
+            "SKYMESH_CANDIDATE_EXPIRY_INTERVAL_S": str(self.candidate_expiry_interval_s),
         }

@@ -201,12 +201,19 @@ async def thumbnail_png(session: AsyncSession, who: Identity, thumbnail_id: int)
     return thumbnail.png
 
 
-async def source_groups(session: AsyncSession, who: Identity, obj_id: str) -> list[dict[str, Any]]:
-    """The caller's groups (all, for admins) where the object is saved or invited."""
+async def source_groups(
+    session: AsyncSession, who: Identity, obj_id: str, include_requested: bool = True
+) -> list[dict[str, Any]]:
+    """The caller's groups (all, for admins) where the object is saved (or invited to, with
+    ``include_requested``), each with its save: active, requested, saved_at, saved_by."""
+    wanted = Source.active.is_(True)
+    if include_requested:
+        wanted = wanted | Source.requested.is_(True)
     query = (
-        select(Source, Group)
+        select(Source, Group, User)
         .join(Group, Group.id == Source.group_id)
-        .where(Source.obj_id == obj_id, Source.active.is_(True) | Source.requested.is_(True))
+        .outerjoin(User, User.id == Source.saved_by_id)
+        .where(Source.obj_id == obj_id, wanted)
         .order_by(Group.id)
     )
     if not who.admin:
@@ -218,9 +225,19 @@ async def source_groups(session: AsyncSession, who: Identity, obj_id: str) -> li
             "requested": s.requested,
             "saved_at": s.saved_at,
             "saved_by_id": s.saved_by_id,
+            "saved_by": user_json(u) if u is not None else None,
         }
-        for s, g in (await session.execute(query)).all()
+        for s, g, u in (await session.execute(query)).all()
     ]
+
+
+def user_json(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+    }
 
 
 async def passing_alerts(session: AsyncSession, who: Identity, obj_id: str) -> list[dict[str, Any]]:

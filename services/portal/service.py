@@ -14,7 +14,19 @@ from google.api import httpbody_pb2
 from google.protobuf import json_format
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.portal import candidates, filters, groups, identity, objects, passes, tokens, users
+from services.portal import (
+    candidates,
+    expiry,
+    filters,
+    groups,
+    identity,
+    listings,
+    objects,
+    passes,
+    sources,
+    tokens,
+    users,
+)
 from services.portal.db.models import User
 from services.portal.db.session import engine, migrate, sessions
 from services.portal.replies import png, success
@@ -51,6 +63,9 @@ class PortalServicer(portal_pb2_grpc.PortalServiceServicer):
         self.engine = engine(settings.postgres_dsn)
         self.sessions = sessions(self.engine)
         self.broker_user_id = 0
+        self.expiry = expiry.ExpiryJob(
+            self.sessions, settings.candidate_expiry_days, settings.candidate_expiry_interval_s
+        )
 
     @asynccontextmanager
     async def tx(self) -> AsyncIterator[AsyncSession]:
@@ -451,7 +466,10 @@ class PortalServicer(portal_pb2_grpc.PortalServiceServicer):
         detail = objects.obj_json(obj)
         detail["annotations"] = await objects.annotations(session, who, obj_id)
         detail["is_source"] = await objects.is_source(session, who, obj_id)
-        detail["saved_groups"] = await objects.source_groups(session, who, obj_id)
+        # Saved = an active Source; invitations only when asked for (SkyPortal's includeRequested).
+        detail["saved_groups"] = await objects.source_groups(
+            session, who, obj_id, objects.flag(request.includeRequested)
+        )
         detail["classifications"] = []
         detail["thumbnails"] = await objects.thumbnails(session, obj_id)
         if objects.flag(request.includePhotometry):
@@ -555,8 +573,148 @@ class PortalServicer(portal_pb2_grpc.PortalServiceServicer):
         async with self.tx() as session:
             return success(await candidates.candidate_rows(session, caller(), request))
 
+    # ---- sources, source_groups, listings, candidate expiry (services/portal/sources.py,
+    # listings.py, expiry.py) -------------------------------------------------------------
+
+    @grpc_errors
+    async def PostSource(self, request, context):  # type: ignore[no-untyped-def]
+        new = sources.NewSource(
+            id=request.id,
+            ra=optional(request, "ra"),
+            dec=optional(request, "dec"),
+            redshift=optional(request, "redshift"),
+            redshift_error=optional(request, "redshift_error"),
+            altdata=struct(request, "altdata"),
+            score=optional(request, "score"),
+            origin=optional(request, "origin"),
+            alias=list(request.alias),
+            group_ids=list(request.group_ids),
+            ignore_if_in_group_ids=struct(request, "ignore_if_in_group_ids"),
+            saver_per_group_id=dict(request.saver_per_group_id),
+        )
+        async with self.tx() as session:
+            return success(await sources.save(session, caller(), new))
+
+    @grpc_errors
+    async def ListSources(self, request, context):  # type: ignore[no-untyped-def]
+        query = sources.parse_query(
+            page_number=request.pageNumber,
+            num_per_page=request.numPerPage,
+            source_id=request.sourceID,
+            rejected=request.rejectedSourceIDs,
+            ra=request.ra,
+            dec=request.dec,
+            radius=request.radius,
+            saved_before=request.savedBefore,
+            saved_after=request.savedAfter,
+            sort_by=request.sortBy,
+            sort_order=request.sortOrder,
+            group_ids=request.group_ids,
+            include_thumbnails=objects.flag(request.includeThumbnails),
+            include_comments=objects.flag(request.includeComments),
+            remove_nested=objects.flag(request.removeNested),
+            list_name=request.listName,
+            include_requested=objects.flag(request.includeRequested),
+        )
+        async with self.tx() as session:
+            return success(await sources.list_sources(session, caller(), query))
+
+    @grpc_errors
+    async def UpdateSource(self, request, context):  # type: ignore[no-untyped-def]
+        changes = {
+            key: getattr(request, key)
+            for key in ("ra", "dec", "redshift", "redshift_error", "score", "origin")
+            if request.HasField(key)
+        }
+        if request.HasField("altdata"):
+            changes["altdata"] = struct(request, "altdata")
+        if request.HasField("alias"):
+            changes["alias"] = [str(a) for a in json_format.MessageToDict(request.alias)]
+        async with self.tx() as session:
+            await sources.update(session, caller(), request.obj_id, changes)
+        return success()
+
+    @grpc_errors
+    async def DeleteSource(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            await sources.unsave(session, caller(), request.obj_id, request.group_id)
+        return success()
+
+    @grpc_errors
+    async def PostSourceGroups(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            await sources.source_groups(
+                session,
+                caller(),
+                request.objId,
+                list(request.inviteGroupIds),
+                list(request.unsaveGroupIds),
+            )
+        return success()
+
+    @grpc_errors
+    async def UpdateSourceGroup(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            await sources.answer(
+                session,
+                caller(),
+                request.obj_id,
+                request.groupID,
+                optional(request, "active"),
+                optional(request, "requested"),
+            )
+        return success()
+
+    @grpc_errors
+    async def PostListing(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            listing_id = await listings.add(
+                session, caller(), request.obj_id, request.list_name, request.user_id
+            )
+        return success({"id": listing_id})
+
+    @grpc_errors
+    async def ListListings(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            return success(
+                await listings.listings(session, caller(), request.user_id, request.listName)
+            )
+
+    @grpc_errors
+    async def DeleteListing(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            await listings.remove(session, caller(), request.listing_id)
+        return success()
+
+    @grpc_errors
+    async def ExpireCandidates(self, request, context):  # type: ignore[no-untyped-def]
+        purged = await self.expiry.run(expiry.parse_now(request.now), request.dryRun)
+        return success(purged.json())
+
+    @grpc_errors
+    async def BulkDeleteCandidates(self, request, context):  # type: ignore[no-untyped-def]
+        if request.maxAgeMonths < 1:
+            raise ValueError("maxAgeMonths must be a positive number of months")
+        batch = request.batchSize or expiry.BATCH_SIZE
+        if not 1 <= batch <= expiry.MAX_BATCH_SIZE:
+            raise ValueError(f"batchSize must be between 1 and {expiry.MAX_BATCH_SIZE}")
+        cutoff = expiry.months_before(expiry.parse_now(""), request.maxAgeMonths)
+        purged = await expiry.purge(
+            self.sessions,
+            cutoff,
+            dry_run=request.dryRun,
+            batch_size=min(batch, expiry.BATCH_SIZE),
+            limit=batch,
+        )
+        return success(purged.json())
+
 
 def build(settings: Settings) -> Service:
+    try:
+        expiry.check_days(settings.candidate_expiry_days)
+        expiry.check_interval(settings.candidate_expiry_interval_s)
+    except ValueError as exc:
+        raise SystemExit(f"portal: {exc}") from None
     servicer = PortalServicer(settings)
 
     async def close() -> None:
@@ -571,5 +729,6 @@ def build(settings: Settings) -> Service:
         resolver=servicer.resolve,
         on_start=servicer.start,
         on_stop=close,
+        background=[servicer.expiry.forever],
         ready=postgres_ready(settings.postgres_dsn),
     )

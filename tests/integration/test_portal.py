@@ -328,7 +328,8 @@ def test_every_route_but_login_needs_a_valid_token(world: World) -> None:
 
 
 # Routes that a View only user may call although they are not GETs: the login, reads sent as
-# POST, and what a user does to their own account (tokens, joining an auto_join stream).
+# POST, and what a user does to their own account (tokens, joining an auto_join stream, their
+# own favourites and rejected candidates, as SkyPortal lets any user keep lists).
 NOT_WRITES = {
     "/skymesh.portal.v1.PortalService/Auth",
     "/skymesh.archive.v1.ArchiveService/QueryHttp",
@@ -337,6 +338,8 @@ NOT_WRITES = {
     "/skymesh.portal.v1.PortalService/RenameToken",
     "/skymesh.portal.v1.PortalService/DeleteToken",
     "/skymesh.portal.v1.PortalService/AddStreamUser",
+    "/skymesh.portal.v1.PortalService/PostListing",
+    "/skymesh.portal.v1.PortalService/DeleteListing",
 }
 
 

@@ -455,3 +455,10 @@ Index(
 Index(
     "ix_classifications_classification_obj_id", Classification.classification, Classification.obj_id
 )
+
+
+# ---- sources list and candidate expiry (migration 0003) --------------------------------------
+
+# The sources list reads a group's saves newest first; its cone search narrows on declination.
+Index("ix_sources_group_id_saved_at", Source.group_id, Source.saved_at)
+Index("ix_objs_dec", Obj.dec)
