@@ -37,12 +37,16 @@ from skymesh.runtime.auth import Identity
 # SkyPortal's sitewide taxonomy: tdtax's tree under its name, at tdtax's version.
 SITEWIDE_TAXONOMY = "Sitewide taxonomy"
 TDTAX_PROVENANCE = "https://github.com/profjsb/timedomain-taxonomy"
-# tdtax's node definition (its schema's other branch, a "ref" to a file, never validates).
-NODE = next(
-    branch
-    for branch in tdtax.schema["definitions"]["node"]["oneOf"]
-    if "class" in branch.get("required", [])
-)
+# tdtax's node definition alone (its schema's other branch, a "ref" to a file, never
+# validates), for a precise message; with the definitions its own $refs point to.
+NODE = {
+    **next(
+        branch
+        for branch in tdtax.schema["definitions"]["node"]["oneOf"]
+        if "class" in branch.get("required", [])
+    ),
+    "definitions": tdtax.schema["definitions"],
+}
 PER_PAGE, MAX_PER_PAGE = 100, 500
 # SkyPortal's spellings of ml's booleans.
 ML_TRUE, ML_FALSE = (True, "True", "t", "true"), (False, "False", "f", "false")
