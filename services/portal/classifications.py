@@ -30,9 +30,10 @@ from services.portal.db.models import (
     taxonomy_groups,
     utcnow,
 )
-from services.portal.objects import visible_obj
+from services.portal.objects import flag, visible_obj
 from services.portal.users import sitewide_group_id
 from skymesh.runtime.auth import Identity
+from skymesh.runtime.errors import Forbidden
 
 # SkyPortal's sitewide taxonomy: tdtax's tree under its name, at tdtax's version.
 SITEWIDE_TAXONOMY = "Sitewide taxonomy"
@@ -175,7 +176,8 @@ async def post_taxonomy(session: AsyncSession, who: Identity, body: dict[str, An
     check_hierarchy(hierarchy)
     group_ids = await grouped.post_groups(session, who, body.get("group_ids"))
     provenance = body.get("provenance")
-    is_latest = body.get("isLatest", True) is not False
+    latest = body.get("isLatest", True)
+    is_latest = latest if isinstance(latest, bool) else flag(str(latest))
     added = await session.scalar(
         insert(Taxonomy)
         .values(
@@ -219,6 +221,11 @@ async def delete_taxonomy(session: AsyncSession, who: Identity, taxonomy_id: int
     taxonomy = await _taxonomy(session, who, taxonomy_id)
     if taxonomy is None:
         raise ValueError(f"Taxonomy {taxonomy_id} does not exist or is not available to user.")
+    # SkyPortal keeps deletion to an ACL only super admins hold: here a group's taxonomy is
+    # its members' to delete, everyone's (the public group's) a system admin's.
+    shared = await grouped.group_ids_of(session, taxonomy_groups, "taxonomy_id", taxonomy.id)
+    if not who.admin and await sitewide_group_id(session) in shared:
+        raise Forbidden("Only a system admin may delete a taxonomy of the public group.")
     await session.delete(taxonomy)
 
 

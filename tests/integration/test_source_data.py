@@ -413,6 +413,10 @@ def test_tdtax_is_every_users_taxonomy(world: World) -> None:
     assert sitewide["isLatest"] is True
     assert [g["id"] for g in sitewide["groups"]] == [world.sitewide]
     assert data(call(world, world.alice, "GET", f"/api/taxonomy/{sitewide['id']}")) == sitewide
+    # A group admin's "Post taxonomy" does not reach everyone's taxonomy.
+    assert refused(
+        call(world, world.curator, "DELETE", f"/api/taxonomy/{sitewide['id']}"), 403
+    ) == ("Only a system admin may delete a taxonomy of the public group.")
 
 
 def test_taxonomies_are_validated_and_read_through_their_groups(world: World) -> None:
