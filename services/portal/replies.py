@@ -35,3 +35,7 @@ def success(data: Any = None) -> httpbody_pb2.HttpBody:
 
 def png(data: bytes) -> httpbody_pb2.HttpBody:
     return httpbody_pb2.HttpBody(content_type="image/png", data=data)
+
+
+def attachment(data: bytes) -> httpbody_pb2.HttpBody:
+    return httpbody_pb2.HttpBody(content_type="application/octet-stream", data=data)

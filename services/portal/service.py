@@ -15,7 +15,10 @@ from google.protobuf import json_format
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.portal import (
+    annotations,
     candidates,
+    classifications,
+    comments,
     expiry,
     filters,
     groups,
@@ -29,7 +32,7 @@ from services.portal import (
 )
 from services.portal.db.models import User
 from services.portal.db.session import engine, migrate, sessions
-from services.portal.replies import png, success
+from services.portal.replies import attachment, png, success
 from skymesh.config import Settings
 from skymesh.portal.v1 import portal_pb2, portal_pb2_grpc
 from skymesh.runtime.auth import AuthError, Identity, caller, issue_token
@@ -81,6 +84,7 @@ class PortalServicer(portal_pb2_grpc.PortalServiceServicer):
             )
             bot = await users.ensure_user(session, users.BROKER_USER, "", "Super admin", True)
             self.broker_user_id = bot.id
+            await classifications.ensure_sitewide_taxonomy(session)
 
     async def resolve(self, authorization: str) -> Identity:
         return await identity.resolve(self.sessions, self.settings.jwt_secret, authorization)
@@ -470,7 +474,7 @@ class PortalServicer(portal_pb2_grpc.PortalServiceServicer):
         detail["saved_groups"] = await objects.source_groups(
             session, who, obj_id, objects.flag(request.includeRequested)
         )
-        detail["classifications"] = []
+        detail["classifications"] = await classifications.of_obj(session, who, obj_id)
         detail["thumbnails"] = await objects.thumbnails(session, obj_id)
         if objects.flag(request.includePhotometry):
             detail["photometry"] = await objects.photometry(session, who, obj_id, "both", "ab")
@@ -707,6 +711,176 @@ class PortalServicer(portal_pb2_grpc.PortalServiceServicer):
             limit=batch,
         )
         return success(purged.json())
+
+    # ---- source data: annotations, comments, taxonomies, classifications ----------------
+
+    def author_of(self, who: Identity) -> int:
+        """The user a post is made as: the mesh's services post as the broker's account."""
+        return self.broker_user_id if who.is_service else who.user_id
+
+    @grpc_errors
+    async def PostAnnotation(self, request, context):  # type: ignore[no-untyped-def]
+        who = caller()
+        async with self.tx() as session:
+            annotation_id = await annotations.post(
+                session, who, self.author_of(who), request.obj_id, struct(request, "body") or {}
+            )
+        return success({"annotation_id": annotation_id})
+
+    @grpc_errors
+    async def GetAnnotation(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            return success(
+                await annotations.get(session, caller(), request.obj_id, request.annotation_id)
+            )
+
+    @grpc_errors
+    async def UpdateAnnotation(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            await annotations.update(
+                session,
+                caller(),
+                request.obj_id,
+                request.annotation_id,
+                struct(request, "body") or {},
+            )
+        return success()
+
+    @grpc_errors
+    async def DeleteAnnotation(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            await annotations.delete(session, caller(), request.obj_id, request.annotation_id)
+        return success()
+
+    @grpc_errors
+    async def PostComment(self, request, context):  # type: ignore[no-untyped-def]
+        who = caller()
+        async with self.tx() as session:
+            comment_id = await comments.post(
+                session, who, self.author_of(who), request.obj_id, struct(request, "body") or {}
+            )
+        return success({"comment_id": comment_id})
+
+    @grpc_errors
+    async def GetComment(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            return success(
+                await comments.get(session, caller(), request.obj_id, request.comment_id)
+            )
+
+    @grpc_errors
+    async def UpdateComment(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            await comments.update(
+                session, caller(), request.obj_id, request.comment_id, struct(request, "body") or {}
+            )
+        return success()
+
+    @grpc_errors
+    async def DeleteComment(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            await comments.delete(session, caller(), request.obj_id, request.comment_id)
+        return success()
+
+    @grpc_errors
+    async def GetCommentAttachment(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            found = await comments.attachment(
+                session, caller(), request.obj_id, request.comment_id, request.download
+            )
+        if isinstance(found, dict):
+            return success(found)
+        # Envoy passes response metadata on as headers: the browser saves the file by name.
+        await context.send_initial_metadata(
+            (("content-disposition", comments.disposition(found.name)),)
+        )
+        return attachment(found.data)
+
+    @grpc_errors
+    async def PostTaxonomy(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            taxonomy_id = await classifications.post_taxonomy(
+                session, caller(), struct(request, "body") or {}
+            )
+        return success({"taxonomy_id": taxonomy_id})
+
+    @grpc_errors
+    async def ListTaxonomies(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            return success(await classifications.list_taxonomies(session, caller()))
+
+    @grpc_errors
+    async def GetTaxonomy(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            return success(
+                await classifications.get_taxonomy(session, caller(), request.taxonomy_id)
+            )
+
+    @grpc_errors
+    async def DeleteTaxonomy(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            await classifications.delete_taxonomy(session, caller(), request.taxonomy_id)
+        return success()
+
+    @grpc_errors
+    async def PostClassification(self, request, context):  # type: ignore[no-untyped-def]
+        who = caller()
+        async with self.tx() as session:
+            return success(
+                await classifications.post_classifications(
+                    session, who, self.author_of(who), struct(request, "body") or {}
+                )
+            )
+
+    @grpc_errors
+    async def ListClassifications(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            return success(
+                await classifications.list_classifications(
+                    session,
+                    caller(),
+                    request.startDate,
+                    request.endDate,
+                    objects.flag(request.includeTaxonomy),
+                    request.numPerPage,
+                    request.pageNumber,
+                )
+            )
+
+    @grpc_errors
+    async def GetClassification(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            return success(
+                await classifications.get_classification(
+                    session,
+                    caller(),
+                    request.classification_id,
+                    objects.flag(request.includeTaxonomy),
+                )
+            )
+
+    @grpc_errors
+    async def UpdateClassification(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            await classifications.update_classification(
+                session, caller(), request.classification_id, struct(request, "body") or {}
+            )
+        return success()
+
+    @grpc_errors
+    async def DeleteClassification(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            await classifications.delete_classification(
+                session, caller(), request.classification_id
+            )
+        return success()
+
+    @grpc_errors
+    async def ListObjClassifications(self, request, context):  # type: ignore[no-untyped-def]
+        who = caller()
+        async with self.tx() as session:
+            await self._readable(session, who, request.obj_id)
+            return success(await classifications.of_obj(session, who, request.obj_id))
 
 
 def build(settings: Settings) -> Service:
