@@ -493,11 +493,13 @@ class _PowersOfTwo:
         result = 2**exponent
         if result <= 2**31 - 1:
             return result
-        return Int64(result) if result <= 2**63 - 1 else float(result)
+        if result <= 2**63 - 1:
+            return Int64(result)
+        return math.ldexp(1.0, exponent) if exponent < 1024 else math.inf  # pow() overflows
 
     def up(self, value: Any) -> Any:
         number = _roundable(value, self._CODES)
-        if number == 0.0:
+        if number == 0.0 or math.isinf(number):
             return value
         if type(value) is float:
             return self._power(int(math.floor(math.log2(number)) + 1.0))
@@ -505,7 +507,7 @@ class _PowersOfTwo:
 
     def down(self, value: Any) -> Any:
         number = _roundable(value, self._CODES)
-        if number == 0.0:
+        if number == 0.0 or math.isinf(number):
             return value
         if type(value) is float:
             return self._power(int(math.ceil(math.log2(number)) - 1.0))

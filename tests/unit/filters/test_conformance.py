@@ -244,3 +244,11 @@ def test_a_runtime_error_carries_mongodb_code_and_stage() -> None:
         pipeline.passes({"_id": 1})
     assert raised.value.code == 17124
     assert raised.value.stage_index == 2
+
+
+@pytest.mark.parametrize("top", [float("inf"), 1e308])
+def test_powers_of_two_bounds_overflow_to_infinity_as_pow_does(top: float) -> None:
+    stage = {"$bucketAuto": {"groupBy": "$a", "buckets": 2, "granularity": "POWERSOF2"}}
+    documents = [{"_id": i, "a": value} for i, value in enumerate([1.0, top, 3.0])]
+    last = compile_pipeline([stage]).run(documents)[-1]
+    assert last["_id"]["max"] == float("inf") and last["count"] == 1
