@@ -277,6 +277,8 @@ async def candidate_rows(session: AsyncSession, who: Identity, request: Any) -> 
 
 # Everything the scanning page shows of each object of a page, in one statement: each nested
 # list is a JSON aggregate of the caller's readable rows (:admin reads every group's).
+# is_source is any Source row the caller reads (unsaved and invited too), saved_groups only
+# the active ones, as SkyPortal's handler computes them; savedStatus counts active ones only.
 PAGE_DETAILS = text(
     """
 SELECT o.id, o.ra, o.dec, o.redshift, o.redshift_history, o.altdata, o.score, o.origin,

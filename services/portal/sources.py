@@ -19,7 +19,7 @@ from sqlalchemy import Select, exists, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.portal import objects
+from services.portal import classifications, objects
 from services.portal.db.models import (
     Annotation,
     Candidate,
@@ -622,7 +622,8 @@ async def _describe(
     session: AsyncSession, who: Identity, ids: list[str], q: SourceQuery
 ) -> list[dict[str, Any]]:
     """Each object as SkyPortal lists a source: the Obj, its groups (with each save), its
-    readable annotations and, when asked, thumbnails and comments."""
+    readable annotations and classifications (each a batch for the page) and, when asked,
+    thumbnails and comments."""
     if not ids:
         return []
     found = {o.id: o for o in await session.scalars(select(Obj).where(Obj.id.in_(ids)))}
@@ -632,10 +633,12 @@ async def _describe(
             sources[obj_id]["groups"] = groups
         for obj_id, annotations in (await _annotations(session, who, ids)).items():
             sources[obj_id]["annotations"] = annotations
+        for obj_id, found in (await classifications.of_objs(session, who, ids)).items():
+            sources[obj_id]["classifications"] = found
         for source in sources.values():
             source.setdefault("groups", [])
             source.setdefault("annotations", [])
-            source["classifications"] = []
+            source.setdefault("classifications", [])
     if q.include_thumbnails and not q.remove_nested:
         rows = await session.scalars(
             select(Thumbnail).where(Thumbnail.obj_id.in_(ids)).order_by(Thumbnail.type)

@@ -3,24 +3,22 @@ POST /api/candidates, DELETE /api/candidates/{obj_id}/{filter_id} and the scanni
 GET /api/candidates with every parameter of the spec's table, as SkyPortal answers them.
 
 This module runs a small mesh of its own (PostgreSQL, the database for the filters, the
-portal, the filters service and Envoy: no Kafka, no Triton). Groups, streams, users, tokens,
-filters and candidates (with chosen passed_at) are made through REST as a user would. Saves,
-annotations, classifications and listings are written into PostgreSQL by `Seed` below, because
-their routes (POST /api/sources, /api/sources/{obj}/annotations, /api/classification,
-/api/listing) are built on sibling branches: once they are merged, `Seed` is the one place to
-switch to them. Every list assertion names the exact ids in their exact order.
+portal, the filters service and Envoy: no Kafka, no Triton). Everything is made through REST
+as a user would: groups, streams, users, tokens, filters and candidates (with chosen
+passed_at), and, through `Seed`, saves (POST /api/sources, DELETE /api/sources/{obj_id},
+POST /api/source_groups), annotations (POST /api/sources/{obj_id}/annotations), a taxonomy
+and classifications (POST /api/taxonomy, /api/classification) and listings (POST
+/api/listing). Every list assertion names the exact ids in their exact order.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 
@@ -36,6 +34,15 @@ ADMIN_PASSWORD = "candidates-test-admin"
 COMPONENTS = ("database", "postgres", "portal", "filters", "gateway")
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 BIG_CANDID = 1127561445515015011  # above 2^53: a double would round it
+# The classes the seed's classifications name, in a taxonomy of its own.
+TAXONOMY = {
+    "name": "candidates-test",
+    "version": "1",
+    "hierarchy": {
+        "class": "Time-domain Source",
+        "subclasses": [{"class": "SN Ia"}, {"class": "AGN"}],
+    },
+}
 
 
 def at(hours: float) -> str:
@@ -50,89 +57,46 @@ def shown(hours: float) -> str:
 
 @dataclass
 class Seed:
-    """Rows whose REST routes live on sibling branches, written straight into PostgreSQL
-    with the same meaning: an active (or unsaved, or invited) save, an annotation readable by
-    its groups, a classification readable by its groups, a user's listing."""
+    """Saves, annotations, classifications and listings, made through REST as people make
+    them: the admin (``http``) saves, unsaves, annotates and classifies for the groups; an
+    invitation is a member of another group's; a listing is its owner's."""
 
-    settings: Settings
-    author_id: int
+    http: httpx.Client
+    taxonomy_id: int | None = None
 
-    def sql(self, *statements: tuple[str, tuple[Any, ...]]) -> list[Any]:
-        async def run() -> list[Any]:
-            dsn = self.settings.postgres_dsn.replace("postgresql+asyncpg", "postgresql")
-            connection = await asyncpg.connect(dsn)
-            try:
-                rows: list[Any] = []
-                async with connection.transaction():
-                    for query, args in statements:
-                        rows = await connection.fetch(query, *args)
-                return rows
-            finally:
-                await connection.close()
+    def save(self, obj_id: str, group_id: int) -> None:
+        body = {"id": obj_id, "group_ids": [group_id]}
+        assert data(self.http.post("/api/sources", json=body))["saved_to_groups"] == [group_id]
 
-        return asyncio.run(run())
+    def unsave(self, obj_id: str, group_id: int) -> None:
+        """The save stays a Source row, inactive."""
+        body = {"group_id": group_id}
+        ok(self.http.request("DELETE", f"/api/sources/{obj_id}", json=body))
 
-    def save(self, obj_id: str, group_id: int, active: bool = True, requested: bool = False):
-        self.sql(
-            (
-                "insert into sources (obj_id, group_id, saved_by_id, saved_at, active, requested)"
-                " values ($1, $2, $3, now(), $4, $5)",
-                (obj_id, group_id, self.author_id, active, requested),
-            )
-        )
+    def invite(self, who: User, obj_id: str, group_id: int) -> None:
+        """``who`` (not a member of the group) invites it: an inactive, requested row."""
+        body = {"objId": obj_id, "inviteGroupIds": [group_id]}
+        ok(self.http.post("/api/source_groups", headers=who.headers, json=body))
 
     def annotate(self, obj_id: str, origin: str, payload: dict[str, Any], groups: list[int]):
-        (row,) = self.sql(
-            (
-                "insert into annotations (obj_id, origin, data, author_id, created_at, modified)"
-                " values ($1, $2, $3::jsonb, $4, now(), now()) returning id",
-                (obj_id, origin, json.dumps(payload), self.author_id),
-            )
-        )
-        for group_id in groups:
-            self.sql(
-                (
-                    "insert into annotation_groups (annotation_id, group_id) values ($1, $2)",
-                    (row["id"], group_id),
-                )
-            )
+        body = {"origin": origin, "data": payload, "group_ids": groups}
+        ok(self.http.post(f"/api/sources/{obj_id}/annotations", json=body))
 
     def classify(self, obj_id: str, name: str, groups: list[int]) -> None:
-        taxonomy = self.sql(("select id from taxonomies where name = 'test'", ()))
-        if not taxonomy:
-            taxonomy = self.sql(
-                (
-                    "insert into taxonomies (name, version, hierarchy, is_latest, created_at)"
-                    " values ('test', '1', '{\"class\": \"Time-domain Source\"}', true, now())"
-                    " returning id",
-                    (),
-                )
-            )
-        (row,) = self.sql(
-            (
-                "insert into classifications (obj_id, classification, taxonomy_id, probability,"
-                " ml, author_id, created_at, modified)"
-                " values ($1, $2, $3, 1.0, false, $4, now(), now()) returning id",
-                (obj_id, name, taxonomy[0]["id"], self.author_id),
-            )
-        )
-        for group_id in groups:
-            self.sql(
-                (
-                    "insert into classification_groups (classification_id, group_id)"
-                    " values ($1, $2)",
-                    (row["id"], group_id),
-                )
-            )
+        if self.taxonomy_id is None:
+            self.taxonomy_id = data(self.http.post("/api/taxonomy", json=TAXONOMY))["taxonomy_id"]
+        body = {
+            "obj_id": obj_id,
+            "classification": name,
+            "taxonomy_id": self.taxonomy_id,
+            "probability": 1.0,
+            "group_ids": groups,
+        }
+        ok(self.http.post("/api/classification", json=body))
 
     def listing(self, who: User, obj_id: str, list_name: str) -> None:
-        self.sql(
-            (
-                "insert into listings (user_id, obj_id, list_name, created_at)"
-                " values ($1, $2, $3, now())",
-                (who.id, obj_id, list_name),
-            )
-        )
+        body = {"obj_id": obj_id, "list_name": list_name}
+        ok(self.http.post("/api/listing", headers=who.headers, json=body))
 
 
 @dataclass
@@ -149,6 +113,7 @@ class World:
     outsider: User  # Full user in no group of these
     dave: User  # Full user in D (paging)
     erin: User  # Full user in E (posting and deleting)
+    frank: User  # Full user in F (no filter): invites A to save o06
 
     def get(self, who: User | None, path: str, **params: Any) -> httpx.Response:
         return self.http.get(path, headers=who.headers if who else {}, params=params)
@@ -192,16 +157,15 @@ ALICE_ALL = ["o09", "o06", "o08", "o01", "o07", "o04", "o03", "o02"]
 
 def build(http: httpx.Client, settings: Settings) -> World:
     public = stream(http, "ZTF Public", "ZTF_alerts", [1])
-    groups = {name: group(http, name, [public]) for name in "ABCDE"}
+    groups = {name: group(http, name, [public]) for name in "ABCDEF"}
     filters = {
         name: portal_filter(http, f"f{name}", groups[name[0]], public)
         for name in ("A1", "A2", "B", "C", "D", "E1", "E2")
     }
-    author_id = data(http.get("/api/internal/profile"))["id"]
     world = World(
         settings=settings,
         http=http,
-        seed=Seed(settings, author_id),
+        seed=Seed(http),
         groups=groups,
         filters=filters,
         alice=user(http, streams=(public,), groups=(groups["A"], groups["B"])),
@@ -211,6 +175,7 @@ def build(http: httpx.Client, settings: Settings) -> World:
         outsider=user(http, streams=(public,)),
         dave=user(http, streams=(public,), groups=(groups["D"],)),
         erin=user(http, streams=(public,), groups=(groups["E"],)),
+        frank=user(http, streams=(public,), groups=(groups["F"],)),
     )
     for obj_id, passes in PASSES.items():
         for index, (filter_name, hours) in enumerate(passes):
@@ -227,13 +192,17 @@ def build(http: httpx.Client, settings: Settings) -> World:
                     body["redshift"] = REDSHIFTS[obj_id]
             ok(http.post("/api/candidates", json=body))
     seed, g = world.seed, groups
-    # Saves: only active ones count; o03's was unsaved, o06 is only invited to A.
+    # Saves: only active ones count; o03's was unsaved, o06 is only invited to A (by frank,
+    # who sees o06 through F's save: an inviter must see the object, and a group's own
+    # member or an admin saves at once instead of inviting).
     seed.save("o01", g["A"])
     seed.save("o01", g["B"])
     seed.save("o02", g["A"])
-    seed.save("o03", g["B"], active=False)
+    seed.save("o03", g["B"])
+    seed.unsave("o03", g["B"])
     seed.save("o04", g["B"])
-    seed.save("o06", g["A"], active=False, requested=True)
+    seed.save("o06", g["F"])
+    seed.invite(world.frank, "o06", g["A"])
     seed.save("o07", g["C"])
     seed.save("o08", g["B"])
     seed.save("o09", g["B"])
@@ -403,9 +372,13 @@ def test_saved_groups_and_is_source_show_the_callers_groups_only(world: World) -
     assert entries["o01"]["is_source"] is True
     # Saved to C only: not a source for alice.
     assert (entries["o07"]["is_source"], entries["o07"]["saved_groups"]) == (False, [])
-    # An unsaved save and an invitation are Source rows (is_source) but no saved group.
+    # An unsaved save and an invitation are Source rows (is_source) but no saved group: as
+    # SkyPortal's handler, is_source is any Source row the caller reads, saved_groups the
+    # active ones; the single candidate's route answers the same.
     for obj_id in ("o03", "o06"):
         assert (entries[obj_id]["is_source"], entries[obj_id]["saved_groups"]) == (True, [])
+        one = data(world.get(world.alice, f"/api/candidates/{obj_id}"))
+        assert (one["is_source"], one["saved_groups"]) == (True, [])
     assert entries["o07"]["passing_group_ids"] == [world.groups["A"], world.groups["B"]]
     assert entries["o09"]["passing_group_ids"] == [world.groups["B"]]
     (o01,) = [c for c in world.listing(world.bob)["candidates"] if c["id"] == "o01"]

@@ -512,6 +512,48 @@ def test_the_list_has_skyportals_shape_and_the_callers_sources(
     assert {t["type"] for t in thumbs["sources"][0]["thumbnails"]} == {"new", "ref", "sub"}
 
 
+def test_the_list_has_each_sources_classifications_the_caller_reads(world: World) -> None:
+    classes = [{"class": "SN Ia"}, {"class": "AGN"}]
+    hierarchy = {"class": "Time-domain Source", "subclasses": classes}
+    taxonomy = {"name": "sources-test", "version": "1", "hierarchy": hierarchy}
+    taxonomy_id = data(world.post(None, "/api/taxonomy", taxonomy))["taxonomy_id"]
+    world.saved(world.alice, "cls-1", ra=120.0, dec=30.0, group_ids=[world.group_a])
+    world.saved(world.bob, "cls-1", group_ids=[world.group_b])
+    world.saved(world.alice, "cls-2", ra=121.0, dec=31.0, group_ids=[world.group_a])
+
+    def classify(who: User, name: str, group_id: int) -> int:
+        body = {
+            "obj_id": "cls-1",
+            "classification": name,
+            "taxonomy_id": taxonomy_id,
+            "probability": 0.8,
+            "group_ids": [group_id],
+        }
+        return data(world.post(who, "/api/classification", body))["classification_id"]
+
+    first = classify(world.alice, "SN Ia", world.group_a)
+    of_b = classify(world.bob, "AGN", world.group_b)
+    second = classify(world.alice, "AGN", world.group_a)
+
+    def listed(who: User | None, **params: Any) -> dict[str, list[dict[str, Any]]]:
+        page = data(world.get(who, "/api/sources", sourceID="cls-", **params))
+        return {s["id"]: s.get("classifications") for s in page["sources"]}
+
+    # Each object's readable classifications, oldest first; another group's are not read.
+    alices = listed(world.alice)
+    assert [c["id"] for c in alices["cls-1"]] == [first, second]
+    assert [(c["classification"], c["author_id"]) for c in alices["cls-1"]] == [
+        ("SN Ia", world.alice.id),
+        ("AGN", world.alice.id),
+    ]
+    assert alices["cls-2"] == []
+    assert [c["id"] for c in listed(world.bob)["cls-1"]] == [of_b]
+    assert [c["id"] for c in listed(None)["cls-1"]] == [first, of_b, second]
+    # The same entries as the object's own classifications route.
+    assert alices["cls-1"] == data(world.get(world.alice, "/api/sources/cls-1/classifications"))
+    assert listed(world.alice, removeNested="true") == {"cls-1": None, "cls-2": None}
+
+
 def test_the_list_by_substring_rejections_and_groups(world: World, listed: list[str]) -> None:
     assert listing_ids(world, world.alice, sourceID="LIST-3") == ["list-3"]
     rejected = ",".join(listed[:3])
