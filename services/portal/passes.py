@@ -37,10 +37,9 @@ from services.portal.db.models import (
     photometry_streams,
     utcnow,
 )
+from services.portal.magsys import PHOT_ZP
 from skymesh.portal.v1 import portal_pb2
 
-# SkyPortal stores flux in µJy: AB magnitudes with this zero point.
-PHOT_ZP = 23.9
 # SkyPortal's duplicate key of a photometry point (the unique index uq_photometry_point).
 POINT_KEY = ("obj_id", "instrument_id", "origin", "mjd", "fluxerr", "flux")
 # Rows of one INSERT; asyncpg allows 32767 bind parameters per statement.
