@@ -19,6 +19,7 @@ import math
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Float, Integer, String, and_, column, delete, select, text, values
@@ -38,6 +39,7 @@ from services.portal.db.models import (
     stream_users,
 )
 from services.portal.magsys import MAG_PER_LN, PHOT_ZP, check_system, to_ab_factor
+from services.portal.replies import iso
 from services.portal.users import sitewide_group_id
 from skymesh.runtime.auth import Identity
 from skymesh.runtime.errors import Forbidden
@@ -603,6 +605,13 @@ class Export:
     data: bytes
 
 
+def json_file(value: Any) -> bytes:
+    """JSON as the envelope writes it (timestamps as SkyPortal's ISO 8601), for a file."""
+    return json.dumps(
+        value, default=lambda v: iso(v) if isinstance(v, datetime) else str(v)
+    ).encode()
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
@@ -622,7 +631,7 @@ async def export(
     points = await objects.photometry(session, who, obj_id, "both", magsys)
     stem = f"{obj_id}_photometry"
     if fmt == "json":
-        return Export(f"{stem}.json", "application/json", json.dumps(points, default=str).encode())
+        return Export(f"{stem}.json", "application/json", json_file(points))
     table = [[p.get(name) for name in EXPORT_COLUMNS] for p in points]
     if fmt == "csv":
         out = io.StringIO()

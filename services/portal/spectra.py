@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.portal import grouped, objects
 from services.portal.db.models import Instrument, Spectrum, User, spectrum_groups, utcnow
-from services.portal.photometry_upload import Export, upload_groups
+from services.portal.photometry_upload import Export, json_file, upload_groups
 from services.portal.replies import iso
 from skymesh.runtime.auth import Identity
 from skymesh.runtime.errors import Forbidden
@@ -401,7 +401,7 @@ async def export(session: AsyncSession, who: Identity, spectrum_id: int, fmt: st
     found = await spectrum_json(session, row)
     stem = f"{row.obj_id}_spectrum_{row.id}"
     if fmt == "json":
-        return Export(f"{stem}.json", "application/json", json.dumps(found).encode())
+        return Export(f"{stem}.json", "application/json", json_file(found))
     errors = found["errors"]
     table = [
         [w, f] + ([errors[i]] if errors is not None else [])
