@@ -428,3 +428,49 @@ async def update_request(
 
 async def delete_request(session: AsyncSession, who: Identity, request_id: int) -> None:
     await session.delete(await _own_request(session, who, request_id))
+
+
+async def auto_request(session: AsyncSession, obj_id: str, decision: Any, requester_id: int) -> int:
+    """A filter's auto_followup request (Kowalski's step 5): made unless the object already
+    has a live or completed request on the allocation or one of ignore_allocation_ids, so a
+    re-delivered alert adds nothing. An unknown allocation is skipped. -> requests made."""
+    if not isinstance(decision, dict) or decision.get("allocation_id") is None:
+        return 0
+    try:
+        allocation_id = grouped.integer(decision["allocation_id"], "allocation_id")
+        ignored = [
+            grouped.integer(i, "ignore_allocation_ids")
+            for i in decision.get("ignore_allocation_ids") or []
+        ]
+        targets = grouped.id_list(decision.get("target_group_ids") or [], "target_group_ids")
+    except ValueError:
+        return 0
+    if await session.get(Allocation, allocation_id) is None:
+        return 0
+    existing = await session.scalar(
+        select(FollowupRequest.id)
+        .where(
+            FollowupRequest.obj_id == obj_id,
+            FollowupRequest.allocation_id.in_([allocation_id, *ignored]),
+            FollowupRequest.status.in_((*LIVE, "completed")),
+        )
+        .limit(1)
+    )
+    if existing is not None:
+        return 0
+    payload = decision.get("payload")
+    row = FollowupRequest(
+        obj_id=obj_id,
+        allocation_id=allocation_id,
+        requester_id=requester_id,
+        last_modified_by_id=requester_id,
+        payload=payload if isinstance(payload, dict) else {},
+        status="pending submission",
+    )
+    session.add(row)
+    await session.flush()
+    known = set(await session.scalars(select(Group.id).where(Group.id.in_(targets))))
+    await grouped.link(
+        session, followup_request_target_groups, KEY, row.id, sorted(known & set(targets))
+    )
+    return 1

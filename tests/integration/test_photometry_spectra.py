@@ -11,18 +11,22 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import grpc
 import httpx
 import pytest
 
 from skymesh.config import Settings
+from skymesh.portal.v1 import portal_pb2, portal_pb2_grpc
+from skymesh.runtime.auth import service_token
 from tests.magsys_truth import ab_minus_vega
-from tests.portal import User, admin_client, data, group, user
+from tests.portal import User, admin_client, data, group, portal_filter, stream, user
 from tests.rest import refused
 
 pytestmark = pytest.mark.integration
@@ -553,3 +557,61 @@ def test_allocations_and_follow_up_requests(world: World) -> None:
         refused(alice.get(f"/api/followup_request/{second['id']}"))
         data(world.http.delete(f"/api/allocation/{allocation_id}"))
         refused(alice.get(f"/api/allocation/{allocation_id}"))
+
+
+def test_a_filters_auto_followup_makes_one_request_per_live_allocation(
+    world: World, mesh: Settings
+) -> None:
+    """The broker's PostPasses carries the filters service's auto_followup decision; the
+    portal makes the request once (a re-delivered batch adds nothing), as Kowalski does."""
+    public = stream(world.http, "ZTF Public", "ZTF_alerts", [1])
+    scanners = group(world.http, "PH-F", [public])
+    filter_id = portal_filter(world.http, "ph-followup", scanners, public)
+    allocation_id = data(
+        world.http.post(
+            "/api/allocation",
+            json={
+                "instrument_id": world.spectrograph,
+                "group_id": scanners,
+                "hours_allocated": 1,
+            },
+        )
+    )["id"]
+    obj_id = f"ZTF26auto{secrets.token_hex(3)}"
+    decision = {
+        "obj_id": obj_id,
+        "allocation_id": allocation_id,
+        "payload": {"priority": 5, "exposure_time": 300},
+        "target_group_ids": [scanners],
+        "ignore_allocation_ids": [],
+    }
+    alert = portal_pb2.PassedAlert(
+        candid=secrets.randbelow(10**15) + 10**15,
+        obj_id=obj_id,
+        ra=210.0,
+        dec=-5.0,
+        collection="ZTF_alerts",
+        filters=[
+            portal_pb2.PassedFilter(
+                filter_id=filter_id, autosave=True, auto_followup_json=json.dumps(decision)
+            )
+        ],
+        passed_at="2026-02-03T04:05:06+00:00",
+    )
+    metadata = [("authorization", f"Bearer {service_token(mesh.jwt_secret, 'test')}")]
+    with grpc.insecure_channel(mesh.address("portal")) as channel:
+        stub = portal_pb2_grpc.PortalServiceStub(channel)
+        first = stub.PostPasses(portal_pb2.PostPassesRequest(alerts=[alert]), metadata=metadata)
+        again = stub.PostPasses(portal_pb2.PostPassesRequest(alerts=[alert]), metadata=metadata)
+    assert (first.saved, first.followup_requests) == (1, 1)
+    assert (again.saved, again.followup_requests) == (0, 0)
+    listed = data(world.http.get("/api/followup_request", params={"sourceID": obj_id}))
+    assert listed["totalMatches"] == 1
+    (request,) = listed["followup_requests"]
+    assert (request["allocation_id"], request["status"]) == (allocation_id, "pending submission")
+    assert request["payload"] == {"priority": 5, "exposure_time": 300}
+    assert [g["id"] for g in request["target_groups"]] == [scanners]
+    # Group A's members see neither the object nor its request.
+    with world.as_(world.carol) as carol:
+        hidden = data(carol.get("/api/followup_request", params={"sourceID": obj_id}))
+    assert hidden == {"followup_requests": [], "totalMatches": 0}
