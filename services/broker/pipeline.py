@@ -428,6 +428,7 @@ class BatchProcessor:
                     update_annotations=passed.update_annotations,
                     autosave=passed.autosave,
                     autosave_json=passed.autosave_json,
+                    auto_followup_json=passed.auto_followup_json,
                 )
             )
         return list(posts.values())

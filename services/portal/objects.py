@@ -36,7 +36,7 @@ from services.portal.db.models import (
     stream_users,
 )
 from services.portal.groups import group_json
-from services.portal.passes import PHOT_ZP
+from services.portal.magsys import PHOT_ZP, SERVED_MAG_PER_LN, check_system, offset, output_system
 from services.portal.replies import iso
 from skymesh.runtime.auth import Identity
 from skymesh.runtime.errors import NotFound
@@ -252,14 +252,35 @@ async def passing_alerts(session: AsyncSession, who: Identity, obj_id: str) -> l
     ]
 
 
+PHOTOMETRY_FORMATS = ("mag", "flux", "both", "plot")
+
+
+def readable_photometry(who: Identity) -> Select:
+    """The ids of the photometry points the caller reads: through its groups, its streams or
+    as its owner."""
+    by_group = select(photometry_groups.c.photometry_id).where(
+        photometry_groups.c.group_id.in_(who.group_ids)
+    )
+    mine = select(stream_users.c.stream_id).where(stream_users.c.user_id == who.user_id)
+    by_stream = select(photometry_streams.c.photometry_id).where(
+        photometry_streams.c.stream_id.in_(mine)
+    )
+    by_owner = select(Photometry.id).where(Photometry.owner_id == who.user_id)
+    return by_group.union(by_stream, by_owner)
+
+
+def check_format(fmt: str) -> str:
+    fmt = fmt or "mag"
+    if fmt not in PHOTOMETRY_FORMATS:
+        raise ValueError(f"format must be one of {', '.join(PHOTOMETRY_FORMATS)}")
+    return fmt
+
+
 async def photometry(
     session: AsyncSession, who: Identity, obj_id: str, fmt: str, magsys: str
 ) -> list[dict[str, Any]]:
-    fmt = fmt or "mag"
-    if fmt not in ("mag", "flux", "both", "plot"):
-        raise ValueError("format must be one of mag, flux, both, plot")
-    if (magsys or "ab") != "ab":
-        raise ValueError("only magsys=ab is served")
+    fmt = check_format(fmt)
+    system = check_system(magsys)
     query = (
         select(Photometry, Instrument.name)
         .join(Instrument, Instrument.id == Photometry.instrument_id)
@@ -267,34 +288,37 @@ async def photometry(
         .order_by(Photometry.mjd, Photometry.id)
     )
     if not who.admin:
-        by_group = select(photometry_groups.c.photometry_id).where(
-            photometry_groups.c.group_id.in_(who.group_ids)
-        )
-        mine = select(stream_users.c.stream_id).where(stream_users.c.user_id == who.user_id)
-        by_stream = select(photometry_streams.c.photometry_id).where(
-            photometry_streams.c.stream_id.in_(mine)
-        )
-        query = query.where(
-            Photometry.id.in_(by_group)
-            | Photometry.id.in_(by_stream)
-            | (Photometry.owner_id == who.user_id)
-        )
+        query = query.where(Photometry.id.in_(readable_photometry(who)))
     rows = (await session.execute(query)).all()
     groups = await _groups_of(session, photometry_groups, "photometry_id", [p.id for p, _ in rows])
-    return [_point(p, name, fmt, groups.get(p.id, [])) for p, name in rows]
+    return [point_json(p, name, fmt, system, groups.get(p.id, [])) for p, name in rows]
 
 
-def _point(
-    p: Photometry, instrument: str, fmt: str, groups: list[dict[str, Any]]
-) -> dict[str, Any]:
-    detected = p.flux is not None and p.flux > 0
-    mag = -2.5 * math.log10(p.flux) + PHOT_ZP if detected else None
-    magerr = 1.0857 * p.fluxerr / p.flux if detected else None
+def _posted_limit(p: Photometry) -> float | None:
+    """The limiting magnitude as uploaded (in AB), when it was uploaded in magnitudes."""
     posted = p.original_user_data or {}
-    limiting_mag = posted.get("limiting_mag")
-    if limiting_mag is None and p.fluxerr > 0:
-        limiting_mag = -2.5 * math.log10(5 * p.fluxerr) + PHOT_ZP
-    mag_part = {"mag": mag, "magerr": magerr, "magsys": "ab", "limiting_mag": limiting_mag}
+    limit = posted.get("limiting_mag")
+    if not isinstance(limit, (int, float)) or isinstance(limit, bool):
+        return None
+    shift = offset(check_system(str(posted.get("magsys") or "ab")), p.filter)
+    return None if shift is None else float(limit) + shift
+
+
+def point_json(
+    p: Photometry, instrument: str, fmt: str, system: str, groups: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A point as SkyPortal serialises it, in ``system`` where its band has that system."""
+    system, shift = output_system(system, p.filter)
+    zp = PHOT_ZP - shift
+    detected = p.flux is not None and p.flux > 0
+    mag = -2.5 * math.log10(p.flux) + zp if detected else None
+    magerr = SERVED_MAG_PER_LN * p.fluxerr / p.flux if detected else None
+    limiting_mag = _posted_limit(p)
+    if limiting_mag is not None:
+        limiting_mag -= shift
+    elif p.fluxerr > 0:
+        limiting_mag = -2.5 * math.log10(5 * p.fluxerr) + zp
+    mag_part = {"mag": mag, "magerr": magerr, "magsys": system, "limiting_mag": limiting_mag}
     if fmt == "plot":
         return {
             "id": p.id,
@@ -317,12 +341,14 @@ def _point(
         "origin": p.origin,
         "altdata": p.altdata,
         "groups": groups,
+        "owner_id": p.owner_id,
+        "upload_id": p.upload_id,
         "created_at": iso(p.created_at),
     }
     if fmt in ("mag", "both"):
         point.update(mag_part)
     if fmt in ("flux", "both"):
-        point.update({"flux": p.flux, "fluxerr": p.fluxerr, "zp": PHOT_ZP, "magsys": "ab"})
+        point.update({"flux": p.flux, "fluxerr": p.fluxerr, "zp": zp, "magsys": system})
     return point
 
 
@@ -330,6 +356,8 @@ async def instruments(session: AsyncSession, name: str) -> list[dict[str, Any]]:
     query = select(Instrument).order_by(Instrument.id)
     if name:
         query = query.where(Instrument.name == name)
-    return [
-        {"id": i.id, "name": i.name, "filters": i.filters} for i in await session.scalars(query)
-    ]
+    return [instrument_json(i) for i in await session.scalars(query)]
+
+
+def instrument_json(i: Instrument) -> dict[str, Any]:
+    return {"id": i.id, "name": i.name, "type": i.type, "band": i.band, "filters": i.filters}

@@ -4,7 +4,8 @@ thumbnails and autosaved sources, as Kowalski posts them to SkyPortal.
 One call carries a whole batch and runs in one transaction. Every write is keyed so that a
 re-delivered batch adds nothing: candidates on (object, filter, passing alert), annotations
 on (object, origin), photometry on SkyPortal's duplicate key, thumbnails on (object, type),
-sources on (object, group) and an autosave comment only with the save that made it.
+sources on (object, group), an autosave comment only with the save that made it, and a
+filter's auto_followup request only while the object has no live one on that allocation.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy import literal_column, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.portal import followup
 from services.portal.db.models import (
     Annotation,
     Candidate,
@@ -37,10 +39,9 @@ from services.portal.db.models import (
     photometry_streams,
     utcnow,
 )
+from services.portal.magsys import PHOT_ZP
 from skymesh.portal.v1 import portal_pb2
 
-# SkyPortal stores flux in µJy: AB magnitudes with this zero point.
-PHOT_ZP = 23.9
 # SkyPortal's duplicate key of a photometry point (the unique index uq_photometry_point).
 POINT_KEY = ("obj_id", "instrument_id", "origin", "mjd", "fluxerr", "flux")
 # Rows of one INSERT; asyncpg allows 32767 bind parameters per statement.
@@ -55,6 +56,7 @@ class Posted:
     thumbnails: int = 0
     saved: int = 0
     unknown_filters: int = 0
+    followup_requests: int = 0
 
     def reply(self) -> portal_pb2.PostPassesResponse:
         return portal_pb2.PostPassesResponse(**self.__dict__)
@@ -154,6 +156,11 @@ async def post_passes(
             )
             if passed.autosave:
                 posted.saved += await _autosave(session, alert.obj_id, passed, info, uploader_id)
+            if passed.auto_followup_json:
+                decision = plain(json_util.loads(passed.auto_followup_json))
+                posted.followup_requests += await followup.auto_request(
+                    session, alert.obj_id, decision, uploader_id
+                )
         posted.thumbnails += await _thumbnails(session, alert)
     posted.photometry = await _photometry(session, known, batch, uploader_id)
     return posted

@@ -21,12 +21,16 @@ from services.portal import (
     comments,
     expiry,
     filters,
+    followup,
     groups,
     identity,
+    instruments,
     listings,
     objects,
     passes,
+    photometry_upload,
     sources,
+    spectra,
     tokens,
     users,
 )
@@ -85,6 +89,7 @@ class PortalServicer(portal_pb2_grpc.PortalServiceServicer):
             bot = await users.ensure_user(session, users.BROKER_USER, "", "Super admin", True)
             self.broker_user_id = bot.id
             await classifications.ensure_sitewide_taxonomy(session)
+            await instruments.ensure_survey_instruments(session)
 
     async def resolve(self, authorization: str) -> Identity:
         return await identity.resolve(self.sessions, self.settings.jwt_secret, authorization)
@@ -504,7 +509,7 @@ class PortalServicer(portal_pb2_grpc.PortalServiceServicer):
             if detail is None:
                 raise NotFound(f"Source {request.obj_id} not found")
             detail["groups"] = detail.pop("saved_groups")
-            detail["followup_requests"] = []
+            detail["followup_requests"] = await followup.of_obj(session, who, request.obj_id)
             if not objects.flag(request.includeThumbnails):
                 detail.pop("thumbnails")
             return success(detail)
@@ -881,6 +886,242 @@ class PortalServicer(portal_pb2_grpc.PortalServiceServicer):
         async with self.tx() as session:
             await self._readable(session, who, request.obj_id)
             return success(await classifications.of_obj(session, who, request.obj_id))
+
+    # ---- photometry upload, instruments, spectra, follow-up (photometry_upload.py,
+    # instruments.py, spectra.py, followup.py) -------------------------------------------
+
+    async def _file(self, context: Any, found: photometry_upload.Export) -> Body:
+        await context.send_initial_metadata(
+            (("content-disposition", comments.disposition(found.filename)),)
+        )
+        return Body(content_type=found.content_type, data=found.data)
+
+    @grpc_errors
+    async def PostPhotometry(self, request, context):  # type: ignore[no-untyped-def]
+        who = caller()
+        async with self.tx() as session:
+            return success(
+                await photometry_upload.post(
+                    session, who, self.author_of(who), struct(request, "body") or {}
+                )
+            )
+
+    @grpc_errors
+    async def PutPhotometry(self, request, context):  # type: ignore[no-untyped-def]
+        who = caller()
+        async with self.tx() as session:
+            return success(
+                await photometry_upload.put(
+                    session,
+                    who,
+                    self.author_of(who),
+                    struct(request, "body") or {},
+                    objects.flag(request.duplicate_ignore_flux),
+                    objects.flag(request.overwrite_flux),
+                )
+            )
+
+    @grpc_errors
+    async def GetPhotometryPoint(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            return success(
+                await photometry_upload.get_point(
+                    session, caller(), request.photometry_id, request.format, request.magsys
+                )
+            )
+
+    @grpc_errors
+    async def UpdatePhotometryPoint(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            await photometry_upload.patch_point(
+                session, caller(), request.photometry_id, struct(request, "body") or {}
+            )
+        return success()
+
+    @grpc_errors
+    async def DeletePhotometryPoint(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            await photometry_upload.delete_point(session, caller(), request.photometry_id)
+        return success()
+
+    @grpc_errors
+    async def DeletePhotometryUpload(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            count = await photometry_upload.delete_upload(session, caller(), request.upload_id)
+        return success({"message": f"Deleted {count} photometry point(s)."})
+
+    @grpc_errors
+    async def ExportPhotometry(self, request, context):  # type: ignore[no-untyped-def]
+        who = caller()
+        async with self.tx() as session:
+            await self._readable(session, who, request.obj_id)
+            found = await photometry_upload.export(
+                session, who, request.obj_id, request.format, request.magsys
+            )
+        return await self._file(context, found)
+
+    @grpc_errors
+    async def PostInstrument(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            return success({"id": await instruments.create(session, struct(request, "body") or {})})
+
+    @grpc_errors
+    async def GetInstrument(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            return success(await instruments.get(session, request.instrument_id))
+
+    @grpc_errors
+    async def PostSpectrum(self, request, context):  # type: ignore[no-untyped-def]
+        who = caller()
+        async with self.tx() as session:
+            spectrum_id = await spectra.post(
+                session, who, self.author_of(who), struct(request, "body") or {}
+            )
+        return success({"id": spectrum_id})
+
+    @grpc_errors
+    async def GetSpectrum(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            return success(
+                await spectra.get(
+                    session,
+                    caller(),
+                    request.spectrum_id,
+                    objects.flag(request.includeOriginalFile),
+                )
+            )
+
+    @grpc_errors
+    async def UpdateSpectrum(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            await spectra.update(
+                session, caller(), request.spectrum_id, struct(request, "body") or {}
+            )
+        return success()
+
+    @grpc_errors
+    async def DeleteSpectrum(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            await spectra.delete(session, caller(), request.spectrum_id)
+        return success()
+
+    @grpc_errors
+    async def ListObjSpectra(self, request, context):  # type: ignore[no-untyped-def]
+        who = caller()
+        async with self.tx() as session:
+            await self._readable(session, who, request.obj_id)
+            return success(await spectra.of_obj(session, who, request.obj_id))
+
+    @grpc_errors
+    async def ParseSpectrumAscii(self, request, context):  # type: ignore[no-untyped-def]
+        body = struct(request, "body") or {}
+        return success(
+            spectra.parse_ascii(
+                body.get("ascii"),
+                body.get("wave_column"),
+                body.get("flux_column"),
+                body.get("fluxerr_column"),
+            )
+        )
+
+    @grpc_errors
+    async def PostSpectrumAscii(self, request, context):  # type: ignore[no-untyped-def]
+        who = caller()
+        async with self.tx() as session:
+            spectrum_id = await spectra.post_ascii(
+                session, who, self.author_of(who), struct(request, "body") or {}
+            )
+        return success({"id": spectrum_id})
+
+    @grpc_errors
+    async def ExportSpectrum(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            found = await spectra.export(session, caller(), request.spectrum_id, request.format)
+        return await self._file(context, found)
+
+    @grpc_errors
+    async def PostAllocation(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            allocation_id = await followup.post_allocation(
+                session, caller(), struct(request, "body") or {}
+            )
+        return success({"id": allocation_id})
+
+    @grpc_errors
+    async def ListAllocations(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            return success(
+                await followup.list_allocations(session, caller(), request.instrument_id)
+            )
+
+    @grpc_errors
+    async def GetAllocation(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            return success(await followup.get_allocation(session, caller(), request.allocation_id))
+
+    @grpc_errors
+    async def UpdateAllocation(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            await followup.update_allocation(
+                session, caller(), request.allocation_id, struct(request, "body") or {}
+            )
+        return success()
+
+    @grpc_errors
+    async def DeleteAllocation(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            await followup.delete_allocation(session, caller(), request.allocation_id)
+        return success()
+
+    @grpc_errors
+    async def PostFollowupRequest(self, request, context):  # type: ignore[no-untyped-def]
+        who = caller()
+        async with self.tx() as session:
+            return success(
+                await followup.post_request(
+                    session, who, self.author_of(who), struct(request, "body") or {}
+                )
+            )
+
+    @grpc_errors
+    async def ListFollowupRequests(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            return success(
+                await followup.list_requests(
+                    session,
+                    caller(),
+                    request.sourceID,
+                    request.status,
+                    request.pageNumber,
+                    request.numPerPage,
+                )
+            )
+
+    @grpc_errors
+    async def GetFollowupRequest(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            return success(
+                await followup.get_request(session, caller(), request.followup_request_id)
+            )
+
+    @grpc_errors
+    async def UpdateFollowupRequest(self, request, context):  # type: ignore[no-untyped-def]
+        who = caller()
+        async with self.tx() as session:
+            await followup.update_request(
+                session,
+                who,
+                self.author_of(who),
+                request.followup_request_id,
+                struct(request, "body") or {},
+            )
+        return success()
+
+    @grpc_errors
+    async def DeleteFollowupRequest(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            await followup.delete_request(session, caller(), request.followup_request_id)
+        return success()
 
 
 def build(settings: Settings) -> Service:

@@ -11,7 +11,7 @@ from bson import Int64, ObjectId, json_util
 
 from services.portal.db.models import Photometry
 from services.portal.groups import check_altdata
-from services.portal.objects import _point, flag
+from services.portal.objects import flag, point_json
 from services.portal.passes import PHOT_ZP, plain
 
 
@@ -74,7 +74,7 @@ def point(flux: float | None, fluxerr: float) -> Photometry:
 
 def test_a_detection_is_served_in_magnitudes_and_flux() -> None:
     flux = 10 ** (-0.4 * (18.0 - PHOT_ZP))
-    served = _point(point(flux, flux / 10), "ZTF", "both", [])
+    served = point_json(point(flux, flux / 10), "ZTF", "both", "ab", [])
     assert served["mag"] == pytest.approx(18.0)
     assert served["magerr"] == pytest.approx(0.10857)
     assert served["snr"] == pytest.approx(10)
@@ -83,7 +83,7 @@ def test_a_detection_is_served_in_magnitudes_and_flux() -> None:
 
 def test_a_non_detection_has_a_5_sigma_limit_and_no_magnitude() -> None:
     fluxerr = 10 ** (-0.4 * (20.5 - PHOT_ZP)) / 5
-    served = _point(point(None, fluxerr), "ZTF", "plot", [])
+    served = point_json(point(None, fluxerr), "ZTF", "plot", "ab", [])
     assert set(served) == {
         "id",
         "obj_id",

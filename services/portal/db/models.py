@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -187,6 +188,9 @@ class Instrument(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String, unique=True)
     filters: Mapped[list[str]] = mapped_column(ARRAY(String), default=list)
+    # SkyPortal's instrument type: an imager's photometry must be in one of its filters.
+    type: Mapped[str] = mapped_column(String, default="imager", server_default="imager")
+    band: Mapped[str | None] = mapped_column(String, nullable=True)
 
 
 # ---- objects and candidates ---------------------------------------------------------------
@@ -322,6 +326,8 @@ class Photometry(Base):
     original_user_data: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The POST or PUT that made the point (SkyPortal's upload_id); null for the broker's.
+    upload_id: Mapped[str | None] = mapped_column(String, nullable=True, index=True)
 
 
 photometry_groups = _link("photometry_groups", "photometry_id:photometry", "group_id:groups")
@@ -397,6 +403,9 @@ class Spectrum(Base):
     original_file_filename: Mapped[str | None] = mapped_column(String, nullable=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    modified: Mapped[datetime] = mapped_column(
+        default=utcnow, onupdate=utcnow, server_default=func.now()
+    )
 
 
 spectrum_groups = _link("spectrum_groups", "spectrum_id:spectra", "group_id:groups")
@@ -436,6 +445,9 @@ class FollowupRequest(Base):
     status: Mapped[str] = mapped_column(String, default="pending submission")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     modified: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    last_modified_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
 
 
 followup_request_target_groups = _link(
@@ -462,3 +474,10 @@ Index(
 # The sources list reads a group's saves newest first; its cone search narrows on declination.
 Index("ix_sources_group_id_saved_at", Source.group_id, Source.saved_at)
 Index("ix_objs_dec", Obj.dec)
+
+
+# ---- photometry upload, spectra, follow-up (migration 0004) ----------------------------------
+
+# A source's follow-up requests and an allocation's, and the spectra of a group.
+Index("ix_followup_requests_allocation_id", FollowupRequest.allocation_id)
+Index("ix_allocations_group_id", Allocation.group_id)
