@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.portal import (
     annotations,
+    apidoc,
     candidates,
     classifications,
     comments,
@@ -881,6 +882,12 @@ class PortalServicer(portal_pb2_grpc.PortalServiceServicer):
         async with self.tx() as session:
             await self._readable(session, who, request.obj_id)
             return success(await classifications.of_obj(session, who, request.obj_id))
+
+    # ---- the OpenAPI document ---------------------------------------------------------------
+
+    @grpc_errors
+    async def GetOpenApi(self, request, context):  # type: ignore[no-untyped-def]
+        return apidoc.reply()
 
 
 def build(settings: Settings) -> Service:
