@@ -6,11 +6,13 @@ INFRA_VENV := .cache/infra-venv
 PY := $(VENV)/bin/python
 STAMP := .cache/stamps
 
-.PHONY: setup proto run stop status test test-unit lint format bench clean k8s-validate
+.PHONY: setup proto openapi run stop status test test-unit lint format bench clean k8s-validate
 
-## setup: install system packages, both virtual environments and the Kafka jars (idempotent)
+## setup: install system packages, both virtual environments, the Kafka jars and the OpenAPI
+## generator (idempotent)
 setup: $(STAMP)/apt $(STAMP)/mesh-venv $(STAMP)/infra-venv proto
 	@$(PY) -m skymesh.cli infra install
+	@$(PY) -m skymesh.openapi --install
 
 $(STAMP)/apt:
 	@bash scripts/install-system-packages.sh
@@ -32,6 +34,10 @@ $(STAMP)/infra-venv: requirements/infra.lock | $(STAMP)/apt
 ## proto: regenerate the Python stubs and the Envoy descriptor set from proto/
 proto: $(STAMP)/mesh-venv
 	@$(PY) -m skymesh.protogen
+
+## openapi: regenerate gateway/openapi.json from the protos (commit it: a test checks it is current)
+openapi: proto
+	@$(PY) -m skymesh.openapi
 
 ## run: start Kafka, the database, Triton, the services and Envoy; stream the bundled alerts
 run: setup

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages skymesh needs, only those that are missing (idempotent):
 # Debian's python3.11 (the Triton Python backend stub embeds this libpython), venv, Java for
-# Kafka, and Maven to resolve Kafka's jars.
+# Kafka, Maven to resolve Kafka's jars, and Go to build the OpenAPI generator (an older Go
+# than it needs fetches the newer toolchain itself: skymesh/openapi.py).
 set -euo pipefail
 
 packages=(python3.11 python3.11-venv libpython3.11 maven postgresql)
 command -v java >/dev/null 2>&1 || packages+=(openjdk-17-jre-headless)
+command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || packages+=(golang-go)
 
 missing=()
 for package in "${packages[@]}"; do

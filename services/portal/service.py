@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.portal import (
     annotations,
+    apidoc,
     candidates,
     classifications,
     comments,
@@ -1122,6 +1123,12 @@ class PortalServicer(portal_pb2_grpc.PortalServiceServicer):
         async with self.tx() as session:
             await followup.delete_request(session, caller(), request.followup_request_id)
         return success()
+
+    # ---- the OpenAPI document ---------------------------------------------------------------
+
+    @grpc_errors
+    async def GetOpenApi(self, request, context):  # type: ignore[no-untyped-def]
+        return apidoc.reply()
 
 
 def build(settings: Settings) -> Service:

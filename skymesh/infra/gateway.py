@@ -10,8 +10,9 @@ import json
 import os
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from google.api import annotations_pb2, http_pb2
 from google.protobuf import descriptor_pb2
 
 from skymesh.config import HOST, REPO_ROOT, Settings
@@ -19,6 +20,8 @@ from skymesh.infra.process import Managed
 
 DESCRIPTOR_SET = REPO_ROOT / "gen" / "descriptor.pb"
 LUA_ERROR_ENVELOPE = REPO_ROOT / "gateway" / "error_envelope.lua"
+# The REST API's OpenAPI document (`make openapi`), which the portal serves.
+OPENAPI_DOCUMENT = REPO_ROOT / "gateway" / "openapi.json"
 # Services that share another service's process.
 HOSTED_BY = {"xmatch": "archive"}
 ROUTE_TIMEOUT_S = 310
@@ -43,6 +46,41 @@ def mesh_services(descriptor_set: Path = DESCRIPTOR_SET) -> dict[str, str]:
             for service in file.service:
                 services[f"{file.package}.{service.name}"] = HOSTED_BY.get(parts[1], parts[1])
     return services
+
+
+class Route(NamedTuple):
+    """One REST route the transcoder serves: a google.api.http rule or one of its bindings."""
+
+    verb: str  # GET, POST, ..., or a custom rule's kind (HEAD)
+    path: str  # the rule's template: /api/groups/{group_id}
+    service: str  # full gRPC service name
+    method: descriptor_pb2.MethodDescriptorProto
+    binding: int  # 0: the rule itself, n: its nth additional binding
+    rule: http_pb2.HttpRule
+
+
+def http_routes(descriptor_set: Path = DESCRIPTOR_SET) -> list[Route]:
+    """Every REST route of the mesh's services, in the descriptor's order."""
+    files = descriptor_pb2.FileDescriptorSet.FromString(descriptor_set.read_bytes())
+    services = mesh_services(descriptor_set)
+    found = []
+    for file in files.file:
+        for service in file.service:
+            name = f"{file.package}.{service.name}"
+            if name not in services:
+                continue
+            for method in service.method:
+                if not method.options.HasExtension(annotations_pb2.http):
+                    continue
+                top = method.options.Extensions[annotations_pb2.http]
+                for index, rule in enumerate([top, *top.additional_bindings]):
+                    kind = rule.WhichOneof("pattern")
+                    if kind == "custom":
+                        verb, path = rule.custom.kind, rule.custom.path
+                    else:
+                        verb, path = kind.upper(), getattr(rule, kind)
+                    found.append(Route(verb, path, name, method, index, rule))
+    return found
 
 
 def _cluster(name: str, port: int, http2: bool = True) -> dict[str, Any]:
