@@ -142,3 +142,27 @@ def test_a_documentation_message_sent_by_an_rpc_is_refused() -> None:
         openapi._json_messages(protos, {".skymesh.portal.v1.GroupRequest"})
     with pytest.raises(ValueError, match="no such message"):
         protos.resolve("NoSuchJson", "skymesh.portal.v1")
+
+
+def test_photometry_spectra_and_followup_routes_are_described(document: dict[str, Any]) -> None:
+    def data_of(verb: str, path: str) -> dict[str, Any]:
+        content = document["paths"][path][verb]["responses"]["200"]["content"]
+        return content["application/json"]["schema"]["allOf"][1]["properties"]["data"]
+
+    upload = document["paths"]["/api/photometry"]["post"]["requestBody"]["content"]
+    body = schema_at(document, upload["application/json"]["schema"]["$ref"])
+    assert {"obj_id", "instrument_id", "mjd", "filter", "magsys", "group_ids"} <= set(
+        body["properties"]
+    )
+    ids = schema_at(document, data_of("put", "/api/photometry")["$ref"])
+    assert ids["properties"]["upload_id"]["nullable"] is True
+    spectrum = schema_at(document, data_of("get", "/api/spectra/{spectrum_id}")["$ref"])
+    assert {"wavelengths", "fluxes", "errors", "owner", "groups"} <= set(spectrum["properties"])
+    allocations = data_of("get", "/api/allocation")
+    assert allocations["items"] == {"$ref": "#/components/schemas/skymesh.portal.v1.AllocationJson"}
+    page = schema_at(document, data_of("get", "/api/followup_request")["$ref"])
+    assert set(page["properties"]) == {"followup_requests", "totalMatches"}
+    export = document["paths"]["/api/sources/{obj_id}/photometry/export"]["get"]["responses"]
+    assert export["200"]["content"] == {
+        "text/csv": {"schema": {"type": "string", "format": "binary"}}
+    }
