@@ -94,8 +94,6 @@ def seed(http: httpx.Client) -> dict[str, Any]:
     thumbnails = data(http.get(f"/api/candidates/{OBJ_ID}"))["thumbnails"]
     examples: dict[str, Any] = {
         "obj_id": OBJ_ID,
-        "objId": OBJ_ID,
-        "id": OBJ_ID,
         "stream_id": stream_id,
         "group_id": group_id,
         "groupID": group_id,
@@ -106,7 +104,6 @@ def seed(http: httpx.Client) -> dict[str, Any]:
         "classification_id": classification_id,
         "listing_id": listing_id,
         "user_id": profile["id"],
-        "userID": profile["id"],
         "token_id": token_id,
         "username": "fuzz-nobody",
     }
@@ -128,8 +125,8 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
 
 
 def with_examples(document: dict[str, Any], examples: dict[str, Any]) -> dict[str, Any]:
-    """The document with the seeded ids as examples of the path and query parameters (and
-    of the request bodies' fields) of those names."""
+    """The document with the seeded ids as examples of the path and query parameters of
+    those names."""
     for item in document["paths"].values():
         for operation in item.values():
             for parameter in operation.get("parameters", []):
