@@ -400,8 +400,15 @@ def complete(document: dict[str, Any], protos: Protos) -> dict[str, Any]:
         del paths[path]
     document["tags"] = [t for t in document.get("tags", []) if t["name"] != "Docs"]
     document["info"]["description"] = DESCRIPTION
-    named = _doc_names(protos)
     schemas = document["components"]["schemas"]
+    if "google.protobuf.ListValue" in schemas:
+        # gnostic describes the message ({"values": [...]}); its JSON is the array itself.
+        schemas["google.protobuf.ListValue"] = {
+            "type": "array",
+            "items": {"$ref": "#/components/schemas/google.protobuf.Value"},
+            "description": "A JSON array (google.protobuf.ListValue).",
+        }
+    named = _doc_names(protos)
     documented = {n for d in named.values() for n in d.values()} - set(JSON_TYPES)
     for name in _json_messages(protos, documented):
         if _schema_name(name) in schemas:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -21,6 +22,7 @@ import sqlalchemy.exc
 from asyncpg.exceptions import (
     CannotConnectNowError,
     ConnectionDoesNotExistError,
+    DataError,
     PostgresConnectionError,
 )
 from pymongo.errors import ConnectionFailure, ExecutionTimeout
@@ -88,17 +90,46 @@ def grpc_errors(method: Handler) -> Handler:
             await context.abort(exc.code(), exc.details() or exc.code().name)
         except Exception as exc:
             if (code := status_of(exc)) is not None:
-                await context.abort(code, str(exc) or type(exc).__name__)
+                await context.abort(code, message_of(exc))
             log.exception("unhandled error in %s", method.__qualname__)
             await context.abort(grpc.StatusCode.INTERNAL, f"internal error: {exc}")
 
     return wrapper  # type: ignore[return-value]
 
 
+def data_error(exc: BaseException) -> DataError | None:
+    """The value PostgreSQL (or asyncpg, before sending it) refused, if that is what failed:
+    a number beyond its column's type (an id over 32 bits), a NUL character in text or JSON.
+    The request carried that value, so the request is bad, not the portal."""
+    if not isinstance(exc, sqlalchemy.exc.DBAPIError):
+        return None
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, DataError):
+            return cause
+        cause = cause.__cause__
+    return None
+
+
+_BIND = re.compile(r"invalid input for query argument \$\d+: (.*) \((.*)\)$", re.DOTALL)
+
+
+def message_of(exc: BaseException) -> str:
+    """What a refusal says: the exception's own words (a data error's without its SQL)."""
+    if (refused := data_error(exc)) is not None:
+        text = str(refused).splitlines()[0] if str(refused) else type(refused).__name__
+        if bound := _BIND.match(text):
+            return f"invalid value {bound.group(1)}: {bound.group(2)}"
+        return f"invalid value: {text}"
+    return str(exc) or type(exc).__name__
+
+
 def status_of(exc: BaseException) -> grpc.StatusCode | None:
     """The status ``exc`` stands for, or None for an unexpected error (INTERNAL)."""
     if isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.connection_invalidated:
         return grpc.StatusCode.UNAVAILABLE
+    if data_error(exc) is not None:
+        return grpc.StatusCode.INVALID_ARGUMENT
     for kind, code in STATUS_OF:
         if isinstance(exc, kind):
             return code

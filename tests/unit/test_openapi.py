@@ -128,6 +128,15 @@ def test_who_may_call_is_declared(document: dict[str, Any]) -> None:
     assert streams["description"].endswith("Needs the ACL 'System admin'.")
 
 
+def test_a_list_value_is_a_json_array(document: dict[str, Any]) -> None:
+    # gnostic describes google.protobuf.ListValue as the message {"values": [...]}.
+    assert document["components"]["schemas"]["google.protobuf.ListValue"]["type"] == "array"
+    detail = document["components"]["schemas"]["skymesh.portal.v1.ObjDetailJson"]
+    history = detail["properties"]["redshift_history"]
+    assert history["allOf"] == [{"$ref": "#/components/schemas/google.protobuf.ListValue"}]
+    assert history["nullable"] is True
+
+
 def test_path_and_query_ids_are_integers(document: dict[str, Any]) -> None:
     parameters = document["paths"]["/api/groups/{group_id}/users/{user_id}"]["delete"]["parameters"]
     assert [(p["name"], p["in"], p["schema"]) for p in parameters] == [
