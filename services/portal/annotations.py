@@ -19,7 +19,7 @@ from services.portal import grouped
 from services.portal.db.models import Annotation, annotation_groups, utcnow
 from services.portal.objects import visible_obj
 from skymesh.runtime.auth import Identity
-from skymesh.runtime.errors import Forbidden, NotFound
+from skymesh.runtime.errors import NotFound
 
 ORIGIN = re.compile(r"^\w")
 UNREADABLE = "Could not find any accessible annotations."
@@ -85,22 +85,18 @@ async def post(
 async def _own(
     session: AsyncSession, who: Identity, obj_id: str, annotation_id: int, editing: bool
 ) -> Annotation:
-    """The annotation if the caller may read it (or edit it), else 403, as SkyPortal."""
-    row = await session.get(Annotation, annotation_id)
-    if row is None:
-        raise Forbidden(UNREADABLE)
-    if editing:
-        allowed = grouped.may_edit(who, row.author_id)
-    else:
-        allowed = await grouped.is_readable(session, who, annotation_groups, KEY, row.id)
-        allowed = allowed and await visible_obj(session, who, row.obj_id) is not None
-    if not allowed:
-        raise Forbidden(UNREADABLE)
-    if row.obj_id != obj_id:
-        raise ValueError(
-            f"Annotation resource ID does not match resource ID given in path ({obj_id})"
-        )
-    return row
+    return await grouped.attached_row(
+        session,
+        who,
+        Annotation,
+        annotation_groups,
+        KEY,
+        annotation_id,
+        obj_id,
+        editing,
+        UNREADABLE,
+        "Annotation",
+    )
 
 
 async def get(

@@ -23,7 +23,7 @@ from services.portal import grouped
 from services.portal.db.models import Comment, User, comment_groups, utcnow
 from services.portal.objects import flag, visible_obj
 from skymesh.runtime.auth import Identity
-from skymesh.runtime.errors import Forbidden, NotFound
+from skymesh.runtime.errors import NotFound
 
 UNREADABLE = "Could not find any accessible comments."
 KEY = "comment_id"
@@ -137,20 +137,18 @@ async def post(
 async def _own(
     session: AsyncSession, who: Identity, obj_id: str, comment_id: int, editing: bool
 ) -> Comment:
-    """The comment if the caller may read it (or edit it), else 403, as SkyPortal."""
-    row = await session.get(Comment, comment_id)
-    if row is None:
-        raise Forbidden(UNREADABLE)
-    if editing:
-        allowed = grouped.may_edit(who, row.author_id)
-    else:
-        allowed = await grouped.is_readable(session, who, comment_groups, KEY, row.id)
-        allowed = allowed and await visible_obj(session, who, row.obj_id) is not None
-    if not allowed:
-        raise Forbidden(UNREADABLE)
-    if row.obj_id != obj_id:
-        raise ValueError(f"Comment resource ID does not match resource ID given in path ({obj_id})")
-    return row
+    return await grouped.attached_row(
+        session,
+        who,
+        Comment,
+        comment_groups,
+        KEY,
+        comment_id,
+        obj_id,
+        editing,
+        UNREADABLE,
+        "Comment",
+    )
 
 
 async def get(session: AsyncSession, who: Identity, obj_id: str, comment_id: int) -> dict[str, Any]:

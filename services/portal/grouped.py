@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.portal.db.models import Candidate, Filter, Group, Source
 from services.portal.groups import group_json
+from services.portal.objects import visible_obj
 from services.portal.users import sitewide_group_id
 from skymesh.runtime.auth import Identity
 from skymesh.runtime.errors import Forbidden
@@ -132,3 +133,32 @@ def visible_obj_ids(who: Identity) -> Select:
     )
     by_source = select(Source.obj_id).where(Source.group_id.in_(who.group_ids))
     return by_candidate.union(by_source)
+
+
+async def attached_row(
+    session: AsyncSession,
+    who: Identity,
+    model: Any,
+    table: Table,
+    key: str,
+    row_id: int,
+    obj_id: str,
+    editing: bool,
+    unreadable: str,
+    kind: str,
+) -> Any:
+    """An annotation or comment of an object if the caller may read it (or, editing, is its
+    author), else 403 with SkyPortal's message; 400 when it hangs off another object."""
+    row = await session.get(model, row_id)
+    if row is None:
+        raise Forbidden(unreadable)
+    if editing:
+        allowed = may_edit(who, row.author_id)
+    else:
+        allowed = await is_readable(session, who, table, key, row.id)
+        allowed = allowed and await visible_obj(session, who, row.obj_id) is not None
+    if not allowed:
+        raise Forbidden(unreadable)
+    if row.obj_id != obj_id:
+        raise ValueError(f"{kind} resource ID does not match resource ID given in path ({obj_id})")
+    return row
