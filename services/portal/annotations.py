@@ -17,25 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.portal import grouped
 from services.portal.db.models import Annotation, annotation_groups, utcnow
-from services.portal.objects import visible_obj
+from services.portal.objects import annotation_json, visible_obj
 from skymesh.runtime.auth import Identity
 from skymesh.runtime.errors import NotFound
 
 ORIGIN = re.compile(r"^\w")
 UNREADABLE = "Could not find any accessible annotations."
 KEY = "annotation_id"
-
-
-def annotation_json(a: Annotation) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "obj_id": a.obj_id,
-        "origin": a.origin,
-        "data": a.data,
-        "author_id": a.author_id,
-        "created_at": a.created_at,
-        "modified": a.modified,
-    }
 
 
 def check_origin(origin: Any) -> str:

@@ -104,25 +104,45 @@ def obj_json(obj: Obj) -> dict[str, Any]:
     }
 
 
-async def annotations(session: AsyncSession, who: Identity, obj_id: str) -> list[dict[str, Any]]:
-    query = select(Annotation).where(Annotation.obj_id == obj_id).order_by(Annotation.origin)
+def annotation_json(a: Annotation) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "obj_id": a.obj_id,
+        "origin": a.origin,
+        "data": a.data,
+        "author_id": a.author_id,
+        "created_at": a.created_at,
+        "modified": a.modified,
+    }
+
+
+def readable_annotations(who: Identity) -> Any:
+    """The condition on Annotation rows that the caller reads through their groups."""
+    readable = select(annotation_groups.c.annotation_id).where(
+        annotation_groups.c.group_id.in_(who.group_ids)
+    )
+    return Annotation.id.in_(readable)
+
+
+async def annotations_of(
+    session: AsyncSession, who: Identity, obj_ids: list[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """Each object's annotations the caller reads, by origin: one query for many objects."""
+    query = (
+        select(Annotation)
+        .where(Annotation.obj_id.in_(obj_ids))
+        .order_by(Annotation.obj_id, Annotation.origin)
+    )
     if not who.admin:
-        readable = select(annotation_groups.c.annotation_id).where(
-            annotation_groups.c.group_id.in_(who.group_ids)
-        )
-        query = query.where(Annotation.id.in_(readable))
-    return [
-        {
-            "id": a.id,
-            "obj_id": a.obj_id,
-            "origin": a.origin,
-            "data": a.data,
-            "author_id": a.author_id,
-            "created_at": a.created_at,
-            "modified": a.modified,
-        }
-        for a in await session.scalars(query)
-    ]
+        query = query.where(readable_annotations(who))
+    found: dict[str, list[dict[str, Any]]] = {}
+    for a in await session.scalars(query):
+        found.setdefault(a.obj_id, []).append(annotation_json(a))
+    return found
+
+
+async def annotations(session: AsyncSession, who: Identity, obj_id: str) -> list[dict[str, Any]]:
+    return (await annotations_of(session, who, [obj_id])).get(obj_id, [])
 
 
 async def comments(session: AsyncSession, who: Identity, obj_id: str) -> list[dict[str, Any]]:
@@ -201,11 +221,11 @@ async def thumbnail_png(session: AsyncSession, who: Identity, thumbnail_id: int)
     return thumbnail.png
 
 
-async def source_groups(
-    session: AsyncSession, who: Identity, obj_id: str, include_requested: bool = True
-) -> list[dict[str, Any]]:
-    """The caller's groups (all, for admins) where the object is saved (or invited to, with
-    ``include_requested``), each with its save: active, requested, saved_at, saved_by."""
+async def source_groups_of(
+    session: AsyncSession, who: Identity, obj_ids: list[str], include_requested: bool = True
+) -> dict[str, list[dict[str, Any]]]:
+    """For each object, the caller's groups (all, for admins) where it is saved (or invited to,
+    with ``include_requested``), each with its save: active, requested, saved_at, saved_by."""
     wanted = Source.active.is_(True)
     if include_requested:
         wanted = wanted | Source.requested.is_(True)
@@ -213,22 +233,31 @@ async def source_groups(
         select(Source, Group, User)
         .join(Group, Group.id == Source.group_id)
         .outerjoin(User, User.id == Source.saved_by_id)
-        .where(Source.obj_id == obj_id, wanted)
+        .where(Source.obj_id.in_(obj_ids), wanted)
         .order_by(Group.id)
     )
     if not who.admin:
         query = query.where(Source.group_id.in_(who.group_ids))
-    return [
-        {
-            **group_json(g),
-            "active": s.active,
-            "requested": s.requested,
-            "saved_at": s.saved_at,
-            "saved_by_id": s.saved_by_id,
-            "saved_by": user_json(u) if u is not None else None,
-        }
-        for s, g, u in (await session.execute(query)).all()
-    ]
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for source, group, saver in (await session.execute(query)).all():
+        groups.setdefault(source.obj_id, []).append(
+            {
+                **group_json(group),
+                "active": source.active,
+                "requested": source.requested,
+                "saved_at": source.saved_at,
+                "saved_by_id": source.saved_by_id,
+                "saved_by": user_json(saver) if saver is not None else None,
+            }
+        )
+    return groups
+
+
+async def source_groups(
+    session: AsyncSession, who: Identity, obj_id: str, include_requested: bool = True
+) -> list[dict[str, Any]]:
+    found = await source_groups_of(session, who, [obj_id], include_requested)
+    return found.get(obj_id, [])
 
 
 def user_json(user: User) -> dict[str, Any]:

@@ -29,11 +29,8 @@ from services.portal.db.models import (
     Obj,
     Source,
     Thumbnail,
-    User,
-    annotation_groups,
     utcnow,
 )
-from services.portal.groups import group_json
 from skymesh import sky
 from skymesh.runtime.auth import Identity
 from skymesh.runtime.errors import Forbidden, NotFound
@@ -530,13 +527,6 @@ def _annotation_sort(sort_by: str) -> tuple[str, str] | None:
     return (origin, key) if dot and origin and key else None
 
 
-def _readable_annotations(who: Identity) -> Any:
-    readable = select(annotation_groups.c.annotation_id).where(
-        annotation_groups.c.group_id.in_(who.group_ids)
-    )
-    return Annotation.id.in_(readable)
-
-
 async def list_sources(session: AsyncSession, who: Identity, q: SourceQuery) -> dict[str, Any]:
     if q.group_ids is not None and not who.admin:
         if not set(q.group_ids) <= who.group_ids:
@@ -606,7 +596,7 @@ def _ordered(base: Select, saved: Any, who: Identity, q: SourceQuery) -> Select:
             Annotation.origin == origin
         )
         if not who.admin:
-            values = values.where(_readable_annotations(who))
+            values = values.where(objects.readable_annotations(who))
         sorted_by = values.subquery()
         base = base.outerjoin(sorted_by, sorted_by.c.obj_id == Obj.id)
         key_column: Any = sorted_by.c.value
@@ -629,9 +619,10 @@ async def _describe(
     found = {o.id: o for o in await session.scalars(select(Obj).where(Obj.id.in_(ids)))}
     sources = {obj_id: objects.obj_json(found[obj_id]) for obj_id in ids}
     if not q.remove_nested:
-        for obj_id, groups in (await _groups(session, who, ids, q.include_requested)).items():
+        saved = await objects.source_groups_of(session, who, ids, q.include_requested)
+        for obj_id, groups in saved.items():
             sources[obj_id]["groups"] = groups
-        for obj_id, annotations in (await _annotations(session, who, ids)).items():
+        for obj_id, annotations in (await objects.annotations_of(session, who, ids)).items():
             sources[obj_id]["annotations"] = annotations
         for obj_id, found in (await classifications.of_objs(session, who, ids)).items():
             sources[obj_id]["classifications"] = found
@@ -659,59 +650,3 @@ async def _describe(
         for obj_id in ids:
             sources[obj_id]["comments"] = await objects.comments(session, who, obj_id)
     return [sources[obj_id] for obj_id in ids]
-
-
-async def _groups(
-    session: AsyncSession, who: Identity, ids: list[str], include_requested: bool
-) -> dict[str, list[dict[str, Any]]]:
-    wanted = Source.active.is_(True)
-    if include_requested:
-        wanted = wanted | Source.requested.is_(True)
-    query = (
-        select(Source, Group, User)
-        .join(Group, Group.id == Source.group_id)
-        .outerjoin(User, User.id == Source.saved_by_id)
-        .where(Source.obj_id.in_(ids), wanted)
-        .order_by(Group.id)
-    )
-    if not who.admin:
-        query = query.where(Source.group_id.in_(who.group_ids))
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for s, g, u in (await session.execute(query)).all():
-        groups.setdefault(s.obj_id, []).append(
-            {
-                **group_json(g),
-                "active": s.active,
-                "requested": s.requested,
-                "saved_at": s.saved_at,
-                "saved_by_id": s.saved_by_id,
-                "saved_by": objects.user_json(u) if u is not None else None,
-            }
-        )
-    return groups
-
-
-async def _annotations(
-    session: AsyncSession, who: Identity, ids: list[str]
-) -> dict[str, list[dict[str, Any]]]:
-    query = (
-        select(Annotation)
-        .where(Annotation.obj_id.in_(ids))
-        .order_by(Annotation.obj_id, Annotation.origin)
-    )
-    if not who.admin:
-        query = query.where(_readable_annotations(who))
-    found: dict[str, list[dict[str, Any]]] = {}
-    for a in await session.scalars(query):
-        found.setdefault(a.obj_id, []).append(
-            {
-                "id": a.id,
-                "obj_id": a.obj_id,
-                "origin": a.origin,
-                "data": a.data,
-                "author_id": a.author_id,
-                "created_at": a.created_at,
-                "modified": a.modified,
-            }
-        )
-    return found
