@@ -6,7 +6,12 @@ INFRA_VENV := .cache/infra-venv
 PY := $(VENV)/bin/python
 STAMP := .cache/stamps
 
-.PHONY: setup proto openapi run stop status test test-unit lint format bench clean k8s-validate
+NPM := npm --prefix web --no-audit --no-fund --cache $(CURDIR)/.cache/npm
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html \
+	web/package.json web/tsconfig.json web/vite.config.ts gateway/openapi.json
+
+.PHONY: setup proto openapi web run stop status test test-unit test-web lint format bench clean \
+	k8s-validate
 
 ## setup: install system packages, both virtual environments, the Kafka jars and the OpenAPI
 ## generator (idempotent)
@@ -39,8 +44,21 @@ proto: $(STAMP)/mesh-venv
 openapi: proto
 	@$(PY) -m skymesh.openapi
 
+## web: build the web application's bundle (web/dist), which the gateway serves at /
+web: web/dist/index.html
+
+web/node_modules/.package-lock.json: web/package-lock.json | $(STAMP)/apt
+	@$(NPM) ci --loglevel=error
+
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SOURCES)
+	@$(NPM) run --silent build
+
+## test-web: the web application's own tests (Vitest)
+test-web: web/node_modules/.package-lock.json
+	@$(NPM) test --silent
+
 ## run: start Kafka, the database, Triton, the services and Envoy; stream the bundled alerts
-run: setup
+run: setup web
 	@$(PY) -m skymesh.cli up --stream
 
 ## stop: stop every process `make run` started
@@ -52,7 +70,7 @@ status:
 	@$(PY) -m skymesh.cli status
 
 ## test: set up, lint, then run every test against real Kafka, database, Envoy and Triton
-test: setup
+test: setup web test-web
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
 	@$(PY) -m pytest -q
@@ -70,4 +88,4 @@ bench: setup
 	@$(PY) -m bench
 
 clean: stop
-	rm -rf gen .run
+	rm -rf gen .run web/dist web/generated

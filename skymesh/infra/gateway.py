@@ -7,6 +7,7 @@ the process that serves it; native gRPC clients can use the same port.
 from __future__ import annotations
 
 import json
+import mimetypes
 import os
 import urllib.request
 from pathlib import Path
@@ -22,6 +23,12 @@ DESCRIPTOR_SET = REPO_ROOT / "gen" / "descriptor.pb"
 LUA_ERROR_ENVELOPE = REPO_ROOT / "gateway" / "error_envelope.lua"
 # The REST API's OpenAPI document (`make openapi`), which the portal serves.
 OPENAPI_DOCUMENT = REPO_ROOT / "gateway" / "openapi.json"
+# The web application's bundle (`make web`); Envoy serves its files itself.
+WEB_BUNDLE = REPO_ROOT / "web" / "dist"
+# Envoy refuses direct-response files above this size (its default is 4 KiB).
+MAX_STATIC_FILE_BYTES = 32 * 1024 * 1024
+TRANSCODER_FILTER = "envoy.filters.http.grpc_json_transcoder"
+READ_METHODS = {"name": ":method", "string_match": {"safe_regex": {"regex": "GET|HEAD"}}}
 # Services that share another service's process.
 HOSTED_BY = {"xmatch": "archive"}
 ROUTE_TIMEOUT_S = 310
@@ -176,6 +183,55 @@ def _local_replies(max_request_bytes: int) -> dict[str, Any]:
     }
 
 
+def _static_file_route(path: str, file: Path, cache_control: str) -> dict[str, Any]:
+    content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+    if content_type.startswith("text/") or content_type.endswith(("javascript", "json")):
+        content_type += "; charset=utf-8"
+    return {
+        "match": {"path": path, "headers": [READ_METHODS]},
+        "direct_response": {"status": 200, "body": {"filename": str(file)}},
+        "response_headers_to_add": [
+            {"header": {"key": "content-type", "value": content_type}},
+            {"header": {"key": "cache-control", "value": cache_control}},
+        ],
+        # GET / is also Kowalski's ping; a browser asking for a page gets the application.
+        "typed_per_filter_config": {
+            TRANSCODER_FILTER: {
+                "@type": TYPE_URL + "envoy.config.route.v3.FilterConfig",
+                "disabled": True,
+            }
+        },
+    }
+
+
+def web_routes(bundle: Path = WEB_BUNDLE) -> list[dict[str, Any]]:
+    """The web application: each file of the bundle at its path, and its page at `/` for
+    browsers and at every other path outside /api/ (the application's own routes)."""
+    index = bundle / "index.html"
+    if not index.is_file():
+        return []
+    routes = []
+    for file in sorted(bundle.rglob("*")):
+        if file.is_file() and file != index:
+            # Vite names assets by their content hash: they never change under one name.
+            relative = file.relative_to(bundle).as_posix()
+            immutable = relative.startswith("assets/")
+            cache = "public, max-age=31536000, immutable" if immutable else "no-cache"
+            routes.append(_static_file_route(f"/{relative}", file, cache))
+    page = _static_file_route("/", index, "no-cache")
+    page["match"]["headers"].append(
+        {"name": "accept", "string_match": {"contains": "text/html"}}
+    )
+    routes.append(page)
+    app_paths = _static_file_route("/", index, "no-cache")
+    app_paths["match"] = {
+        "safe_regex": {"regex": "/(?:[^a]|a[^p]|ap[^i]|api[^/]).*"},
+        "headers": app_paths["match"]["headers"],
+    }
+    routes.append(app_paths)
+    return routes
+
+
 def envoy_config(settings: Settings, descriptor_set: Path = DESCRIPTOR_SET) -> dict[str, Any]:
     services = mesh_services(descriptor_set)
     processes = sorted(set(services.values()))
@@ -194,6 +250,7 @@ def envoy_config(settings: Settings, descriptor_set: Path = DESCRIPTOR_SET) -> d
         }
         for service in sorted(services)
     ]
+    routes.extend(web_routes())
     routes.append(
         {
             "match": {"prefix": "/"},
@@ -217,6 +274,7 @@ def envoy_config(settings: Settings, descriptor_set: Path = DESCRIPTOR_SET) -> d
         "local_reply_config": _local_replies(settings.gateway_max_request_bytes),
         "route_config": {
             "name": "mesh",
+            "max_direct_response_body_size_bytes": MAX_STATIC_FILE_BYTES,
             "virtual_hosts": [{"name": "mesh", "domains": ["*"], "routes": routes}],
         },
         "http_filters": [

@@ -1,0 +1,3 @@
+export default function FilterPage() {
+  return <h1>FilterPage</h1>;
+}

@@ -1,0 +1,3 @@
+export default function ScanningPage() {
+  return <h1>ScanningPage</h1>;
+}

@@ -1,0 +1,3 @@
+export default function SourcePage() {
+  return <h1>SourcePage</h1>;
+}
