@@ -1,10 +1,11 @@
 import { formatDec, formatDegrees, formatRa } from "../lib/format";
 
-type Props = { ra?: number; dec?: number; galLon?: number; galLat?: number };
+type Angle = number | null | undefined;
+type Props = { ra: Angle; dec: Angle; galLon?: Angle; galLat?: Angle };
 
 /** RA/Dec in sexagesimal and degrees, and Galactic l/b. */
 export function Coordinates({ ra, dec, galLon, galLat }: Props) {
-  if (ra === undefined || dec === undefined) return <span className="muted">no position</span>;
+  if (ra === undefined || ra === null || dec === undefined || dec === null) return <span className="muted">no position</span>;
   return (
     <dl className="coordinates">
       <div>

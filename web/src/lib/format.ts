@@ -31,7 +31,7 @@ export function formatDec(degrees: number): string {
   return `${sign}${pad(d, 2)}:${pad(m, 2)}:${pad(s, 2, 1)}`;
 }
 
-export const formatDegrees = (value: number | undefined, digits = 5): string =>
+export const formatDegrees = (value: number | null | undefined, digits = 5): string =>
   value === undefined || value === null || Number.isNaN(value) ? "—" : value.toFixed(digits);
 
 const MJD_UNIX_EPOCH = 40587; // MJD of 1970-01-01T00:00:00Z

@@ -58,7 +58,7 @@ export function lightCurveLayout(space: Space, compact = false): Layout {
     autosize: true,
     height: compact ? 220 : 360,
     margin: { l: 52, r: 12, t: 8, b: 40 },
-    xaxis: { title: { text: "MJD" }, zeroline: false },
+    xaxis: { title: { text: "MJD" }, zeroline: false, tickformat: "d" },
     // Magnitudes grow fainter upwards on the page's down: the axis is reversed.
     yaxis: space === "mag"
       ? { title: { text: "AB mag" }, autorange: "reversed", zeroline: false }

@@ -1,0 +1,116 @@
+// The scanning search: groups, time window (UTC), saved status, rejected, annotation sort.
+import { useState, type FormEvent } from "react";
+import type { Group } from "../../api";
+import { fromLocalInput, SAVED_STATUSES, toLocalInput, type ScanState } from "../../lib/scanning";
+
+type Props = { groups: Group[]; state: ScanState; onSearch: (state: ScanState) => void };
+
+export function ScanForm({ groups, state, onSearch }: Props) {
+  const [draft, setDraft] = useState(state);
+  const set = <K extends keyof ScanState>(key: K, value: ScanState[K]) =>
+    setDraft((current) => ({ ...current, [key]: value }));
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    onSearch({ ...draft, page: 1 });
+  }
+
+  function toggleGroup(id: number, on: boolean) {
+    set("groupIds", on ? [...draft.groupIds, id] : draft.groupIds.filter((g) => g !== id));
+  }
+
+  return (
+    <form className="card scan-form" onSubmit={submit} aria-label="Candidate search">
+      <fieldset>
+        <legend>Groups (none checked: all my groups)</legend>
+        <div className="row">
+          {groups.map((group) => (
+            <label className="inline" key={group.id}>
+              <input
+                type="checkbox"
+                checked={draft.groupIds.includes(group.id as number)}
+                onChange={(event) => toggleGroup(group.id as number, event.target.checked)}
+              />
+              {group.name}
+            </label>
+          ))}
+        </div>
+      </fieldset>
+      <div className="toolbar">
+        <label>
+          Passed after (UTC)
+          <input
+            type="datetime-local"
+            value={toLocalInput(draft.startDate)}
+            onChange={(event) => set("startDate", fromLocalInput(event.target.value))}
+          />
+        </label>
+        <label>
+          Passed before (UTC)
+          <input
+            type="datetime-local"
+            value={toLocalInput(draft.endDate)}
+            onChange={(event) => set("endDate", fromLocalInput(event.target.value))}
+          />
+        </label>
+        <label>
+          Saved status
+          <select value={draft.savedStatus} onChange={(event) => set("savedStatus", event.target.value)}>
+            {SAVED_STATUSES.map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="inline">
+          <input
+            type="checkbox"
+            checked={draft.hideRejected}
+            onChange={(event) => set("hideRejected", event.target.checked)}
+          />
+          Hide rejected
+        </label>
+      </div>
+      <div className="toolbar">
+        <label>
+          Sort by annotation origin
+          <input
+            value={draft.sortOrigin}
+            placeholder="e.g. demo:real-bright"
+            onChange={(event) => set("sortOrigin", event.target.value)}
+          />
+        </label>
+        <label>
+          Annotation key
+          <input
+            value={draft.sortKey}
+            placeholder="e.g. drb"
+            onChange={(event) => set("sortKey", event.target.value)}
+          />
+        </label>
+        <label>
+          Order
+          <select
+            value={draft.sortOrder}
+            onChange={(event) => set("sortOrder", event.target.value as ScanState["sortOrder"])}
+          >
+            <option value="asc">ascending</option>
+            <option value="desc">descending</option>
+          </select>
+        </label>
+        <label>
+          Per page
+          <select value={draft.perPage} onChange={(event) => set("perPage", Number(event.target.value))}>
+            {[10, 25, 50, 100].map((n) => (
+              <option key={n} value={n}>
+                {n}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="submit">Search</button>
+      </div>
+    </form>
+  );
+}
