@@ -57,6 +57,7 @@ class User:
     id: int
     username: str
     token: str
+    password: str = ""
 
     @property
     def headers(self) -> dict[str, str]:
@@ -73,7 +74,8 @@ def user(
 ) -> User:
     """A new user with a SkyPortal token (all the role's ACLs unless ``acls`` says which)."""
     username = f"user-{secrets.token_hex(4)}"
-    body = {"username": username, "password": secrets.token_hex(8), "role": role}
+    password = secrets.token_hex(8)
+    body = {"username": username, "password": password, "role": role}
     user_id = int(ok(client.post("/api/users", json=body))["data"]["id"])
     for stream_id in streams:
         data(client.post(f"/api/streams/{stream_id}/users", json={"user_id": user_id}))
@@ -86,4 +88,4 @@ def user(
     token = data(
         client.post("/api/internal/tokens", json={"name": "test", "acls": acls, "user_id": user_id})
     )["token_id"]
-    return User(user_id, username, token)
+    return User(user_id, username, token, password)

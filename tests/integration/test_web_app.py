@@ -1,0 +1,271 @@
+"""The web application in Debian's Chromium, driven by Playwright, against the real mesh.
+
+This module runs a whole mesh of its own (Kafka, the database, PostgreSQL, Triton, every
+service, and Envoy serving the built bundle of web/). Before the bundled ZTF alerts stream, a
+group "Scanners" gets a filter passing alerts brighter than BRIGHT; its scanner (a Full user
+with a password) uses the browser for everything a person does at night: log in, scan, save,
+open the source page, comment, classify, make an API token. A member of another group sees
+none of it. Every outcome the page shows is also checked through the REST API.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from skymesh.config import Settings
+from skymesh.infra import stack
+from skymesh.infra.gateway import WEB_BUNDLE
+from skymesh.produce import produce_sync
+from tests.browser import PHONE, launch, logged_in, plotted_points, screenshot
+from tests.conftest import ZTF_DIR, mesh_settings
+from tests.polling import wait_for
+from tests.portal import User, admin_client, data, group, portal_filter, stream, user
+
+pytestmark = pytest.mark.integration
+
+ADMIN_PASSWORD = "web-test-admin"
+BRIGHT = 19.0  # the Scanners' filter passes alerts brighter than this
+FILTER_NAME = "bright"
+
+
+@dataclass
+class World:
+    settings: Settings
+    http: httpx.Client  # the admin's
+    base_url: str
+    scanners: int  # group id
+    others: int
+    filter_id: int
+    scanner: User  # Full user in Scanners
+    outsider: User  # Full user in Others only
+    newcomer: User  # Full user in Scanners, who replaces their token on the profile page
+    candidates: set[str]  # the objects the Scanners' filter passes
+
+    def get(self, who: User, path: str, **params: Any) -> httpx.Response:
+        return self.http.get(path, headers=who.headers, params=params)
+
+
+def bright_objects() -> set[str]:
+    """The objects with an alert brighter than BRIGHT, from the bundled packets alone."""
+    from tests.conftest import decode_alert
+
+    packets = [decode_alert(path) for path in sorted(ZTF_DIR.rglob("*.avro"))]
+    return {p["objectId"] for p in packets if p["candidate"]["magpsf"] < BRIGHT}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    assert (WEB_BUNDLE / "index.html").is_file(), "the web bundle is missing: run `make web`"
+    settings = mesh_settings(
+        tmp_path_factory.mktemp("web-run"), admin_password=ADMIN_PASSWORD, kafka_group_id="web"
+    )
+    supervisor = stack.up(settings, in_memory_db=True, report=lambda _: None)
+    try:
+        http = admin_client(settings)
+        public = stream(http, "ZTF Public", "ZTF_alerts", [1])
+        scanners = group(http, "Scanners", [public])
+        others = group(http, "Others", [public])
+        filter_id = portal_filter(http, FILTER_NAME, scanners, public)
+        pipeline = [
+            {"$match": {"candidate.magpsf": {"$lt": BRIGHT}}},
+            {"$project": {"annotations": {"magpsf": "$candidate.magpsf", "drb": "$candidate.drb"}}},
+        ]
+        body = {"filter_id": filter_id, "group_id": scanners, "pipeline": pipeline}
+        data(http.post("/api/filters", json=body))
+        world = World(
+            settings=settings,
+            http=http,
+            base_url=f"http://127.0.0.1:{settings.ports.gateway}",
+            scanners=scanners,
+            others=others,
+            filter_id=filter_id,
+            scanner=user(http, streams=(public,), groups=(scanners,)),
+            outsider=user(http, streams=(public,), groups=(others,)),
+            newcomer=user(http, streams=(public,), groups=(scanners,)),
+            candidates=bright_objects(),
+        )
+        for night in sorted(p for p in ZTF_DIR.iterdir() if p.is_dir()):
+            files = sorted(night.glob("*.avro"))
+            produce_sync(files, f"ztf_{night.name}_programid1", settings.kafka_bootstrap, True)
+
+        def passed() -> int:
+            query = {"filterIDs": str(filter_id), "startDate": "2000-01-01"}
+            return data(world.get(world.scanner, "/api/candidates", **query))["totalMatches"]
+
+        wait_for(passed, lambda n: n == len(world.candidates), 180, "the Scanners' candidates")
+        yield world
+        http.close()
+    finally:
+        supervisor.stop_all()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+def scanner_page(world: World, browser: Browser, viewport: dict | None = None):
+    return logged_in(
+        browser, world.base_url, world.scanner.username, world.scanner.password, viewport
+    )
+
+
+def shown_candidates(page: Page) -> set[str]:
+    cards = page.get_by_role("article")
+    expect(cards.first).to_be_visible()
+    return {name.strip() for name in cards.locator("h2").all_inner_texts()}
+
+
+def test_the_gateway_serves_the_application_to_browsers_and_the_api_to_scripts(
+    world: World,
+) -> None:
+    page = httpx.get(world.base_url + "/", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and '<div id="root">' in page.text
+    deep_link = httpx.get(world.base_url + "/source/ZTF20aaaaaaa", headers={"Accept": "text/html"})
+    assert deep_link.status_code == 200 and deep_link.text == page.text
+    script = re.search(r'src="(/assets/[^"]+\.js)"', page.text)
+    assert script, page.text
+    asset = httpx.get(world.base_url + script.group(1))
+    assert asset.status_code == 200
+    assert asset.headers["content-type"].startswith("text/javascript")
+    assert "immutable" in asset.headers["cache-control"]
+    # Kowalski's GET / stays the API's (a script asking for JSON), and needs a token.
+    assert httpx.get(world.base_url + "/").status_code == 401
+    missing = httpx.get(world.base_url + "/api/no-such-route", headers={"Accept": "text/html"})
+    assert missing.status_code == 404 and missing.json()["status"] == "error"
+
+
+def test_login_refuses_a_wrong_password_with_the_servers_message(
+    world: World, browser: Browser
+) -> None:
+    context = browser.new_context(base_url=world.base_url)
+    page = context.new_page()
+    try:
+        page.goto("/candidates")
+        expect(page).to_have_url(re.compile(r"/login$"))
+        page.get_by_label("Username").fill(world.scanner.username)
+        page.get_by_label("Password").fill("not-the-password")
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("alert")).to_contain_text("password")
+        expect(page.get_by_role("navigation", name="Main")).to_have_count(0)
+    finally:
+        context.close()
+
+
+def test_scanning_shows_the_candidates_the_bundled_alerts_produced(
+    world: World, browser: Browser
+) -> None:
+    with scanner_page(world, browser) as page:
+        page.get_by_role("link", name="Scanning").click()
+        total = len(world.candidates)
+        expect(page.get_by_role("status").filter(has_text="candidates")).to_contain_text(
+            f"{total} candidates"
+        )
+        assert shown_candidates(page) == world.candidates
+        first = page.get_by_role("article").first
+        expect(first.get_by_role("img", name=re.compile("^New image"))).to_be_visible()
+        expect(first.locator("caption")).to_contain_text(f":{FILTER_NAME}")
+        assert plotted_points(page, "article") > 0
+        screenshot(page, "scanning")
+    with scanner_page(world, browser, PHONE) as phone:
+        phone.goto("/candidates")
+        shown_candidates(phone)
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"the page scrolls sideways at phone width: {width}px"
+        screenshot(phone, "scanning-phone")
+
+
+def test_saving_a_candidate_from_the_scanning_page(world: World, browser: Browser) -> None:
+    with scanner_page(world, browser) as page:
+        page.goto("/candidates")
+        card = page.get_by_role("article").first
+        obj_id = card.locator("h2").inner_text().strip()
+        card.get_by_role("button", name="Save", exact=True).click()
+        dialog = page.get_by_role("dialog")
+        scanners = data(world.http.get(f"/api/groups/{world.scanners}"))["name"]
+        # Preset from the groups whose filters passed it.
+        expect(dialog.get_by_label(scanners)).to_be_checked()
+        dialog.get_by_role("button", name="Save to selected groups").click()
+        expect(dialog).to_have_count(0)
+        saved_card = page.get_by_role("article").filter(has=page.get_by_text(obj_id, exact=True))
+        expect(saved_card.get_by_text(f"saved to {scanners}")).to_be_visible()
+    source = data(world.get(world.scanner, f"/api/sources/{obj_id}"))
+    assert [g["id"] for g in source["groups"]] == [world.scanners]
+
+
+def test_rejecting_hides_a_candidate_until_undone(world: World, browser: Browser) -> None:
+    with scanner_page(world, browser) as page:
+        page.goto("/candidates")
+        card = page.get_by_role("article").last
+        obj_id = card.locator("h2").inner_text().strip()
+        card.get_by_role("button", name="Reject").click()
+        wait_for(
+            lambda: [r["obj_id"] for r in data(world.get(world.scanner, "/api/listing"))],
+            lambda ids: obj_id in ids,
+            10,
+            "the rejection to be listed",
+        )
+        page.reload()
+        expect(page.get_by_role("status").filter(has_text="candidates")).to_contain_text(
+            f"{len(world.candidates) - 1} candidates"
+        )
+        assert obj_id not in shown_candidates(page)
+        page.get_by_label("Hide rejected").uncheck()
+        page.get_by_role("button", name="Search").click()
+        card = page.get_by_role("article").filter(has=page.get_by_text(obj_id, exact=True))
+        card.get_by_role("button", name="Undo reject").click()
+        expect(card.get_by_role("button", name="Reject")).to_be_visible()
+    rows = data(world.get(world.scanner, "/api/listing", listName="rejected_candidates"))
+    assert obj_id not in [r["obj_id"] for r in rows]
+
+
+def test_a_token_made_on_the_profile_page_works_with_curl(world: World, browser: Browser) -> None:
+    """A Full user may hold one token: the page says so, the old one is revoked on the page,
+    and the new one (with the ACL chosen) answers for the user."""
+    who = world.newcomer
+    with logged_in(browser, world.base_url, who.username, who.password) as page:
+        page.get_by_role("link", name="Profile").click()
+        page.get_by_label("Token name").fill("from the browser")
+        page.get_by_label("Comment", exact=True).check()
+        page.get_by_role("button", name="Create token").click()
+        expect(page.get_by_role("alert")).to_contain_text("maximum number of tokens")
+        page.get_by_role("button", name="Revoke token test").click()
+        expect(page.get_by_role("button", name="Revoke token test")).to_have_count(0)
+        page.get_by_role("button", name="Create token").click()
+        token = page.locator("code.new-token").inner_text().strip()
+        expect(page.get_by_role("row").filter(has_text="from the browser")).to_contain_text(
+            "Comment"
+        )
+    curl = subprocess.run(
+        [
+            "curl",
+            "-sS",
+            "-H",
+            f"Authorization: token {token}",
+            f"{world.base_url}/api/internal/profile",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    assert json.loads(curl.stdout)["data"]["username"] == who.username
+    revoked = httpx.get(f"{world.base_url}/api/internal/profile", headers=who.headers)
+    assert revoked.status_code == 401
+    mine = {"Authorization": f"token {token}"}
+    tokens = data(httpx.get(f"{world.base_url}/api/internal/tokens", headers=mine))
+    assert [(t["name"], t["acls"]) for t in tokens if t["id"] == token] == [
+        ("from the browser", ["Comment"])
+    ]
