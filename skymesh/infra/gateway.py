@@ -219,13 +219,11 @@ def web_routes(bundle: Path = WEB_BUNDLE) -> list[dict[str, Any]]:
             cache = "public, max-age=31536000, immutable" if immutable else "no-cache"
             routes.append(_static_file_route(f"/{relative}", file, cache))
     page = _static_file_route("/", index, "no-cache")
-    page["match"]["headers"].append(
-        {"name": "accept", "string_match": {"contains": "text/html"}}
-    )
+    page["match"]["headers"].append({"name": "accept", "string_match": {"contains": "text/html"}})
     routes.append(page)
     app_paths = _static_file_route("/", index, "no-cache")
     app_paths["match"] = {
-        "safe_regex": {"regex": "/(?:[^a]|a[^p]|ap[^i]|api[^/]).*"},
+        "safe_regex": {"regex": "/(?:[^a].*|a(?:[^p].*)?|ap(?:[^i].*)?|api(?:[^/].*)?)"},
         "headers": app_paths["match"]["headers"],
     }
     routes.append(app_paths)
