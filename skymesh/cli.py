@@ -98,6 +98,7 @@ def print_welcome(settings: Settings, api_token: str = "") -> None:
     print(
         f"""
 skymesh is running.
+  web application        {url}/  (open it in a browser; log in as the admin)
   gateway (REST + gRPC)  {url}
   admin                  {user} / {password}
   logs                   {settings.run_dir / "logs"}/
