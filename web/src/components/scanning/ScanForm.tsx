@@ -19,8 +19,14 @@ export function ScanForm({ groups, state, onSearch }: Props) {
     set("groupIds", on ? [...draft.groupIds, id] : draft.groupIds.filter((g) => g !== id));
   }
 
+  // On a phone the options fold away under their summary, so the first card is on screen.
+  const wide = typeof window !== "undefined" && window.matchMedia("(min-width: 700px)").matches;
   return (
-    <form className="card scan-form" onSubmit={submit} aria-label="Candidate search">
+    <details className="card scan-options" open={wide}>
+      <summary>
+        Search options <span className="muted">({summarise(state, groups)})</span>
+      </summary>
+      <form className="scan-form" onSubmit={submit} aria-label="Candidate search">
       <fieldset>
         <legend>Groups (none checked: all my groups)</legend>
         <div className="row">
@@ -111,6 +117,14 @@ export function ScanForm({ groups, state, onSearch }: Props) {
         </label>
         <button type="submit">Search</button>
       </div>
-    </form>
+      </form>
+    </details>
   );
+}
+
+function summarise(state: ScanState, groups: Group[]): string {
+  const names = groups.filter((g) => state.groupIds.includes(g.id as number)).map((g) => g.name);
+  const since = state.startDate ? `since ${state.startDate.replace("T", " ").slice(0, 16)} UTC` : "any time";
+  const saved = SAVED_STATUSES.find(([value]) => value === state.savedStatus)?.[1] ?? state.savedStatus;
+  return [names.length ? names.join(", ") : "all my groups", since, saved].join(" · ");
 }
