@@ -4,6 +4,8 @@ preferences change merges into the stored ones."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import UTC, datetime
 
 import pytest
@@ -15,10 +17,12 @@ from services.portal.dashboard import (
     count_param,
     days_param,
     newest_first,
+    record_view,
     save_message,
     thumbnail_rank,
 )
 from services.portal.preferences import ProfileChange, check_change, merge, plain
+from skymesh.runtime.auth import Identity, service_identity
 
 
 def test_a_count_comes_from_the_query_then_the_preference_then_the_default() -> None:
@@ -153,3 +157,37 @@ def test_a_bad_profile_change_is_refused(body: dict, message: str) -> None:
     with pytest.raises(ValueError) as refused:
         check_change(body)
     assert str(refused.value).startswith(message)
+
+
+class _Broken:
+    """A session factory whose database refuses every write."""
+
+    def __call__(self) -> _Broken:
+        return self
+
+    async def __aenter__(self) -> _Broken:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    def begin(self) -> _Broken:
+        return self
+
+    async def execute(self, statement: object) -> None:
+        raise ConnectionResetError("the database went away")
+
+
+def test_a_view_that_cannot_be_recorded_is_logged_not_raised(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    who = Identity(user_id=7, username="ada")
+    with caplog.at_level(logging.WARNING, logger="services.portal.dashboard"):
+        asyncio.run(record_view(_Broken(), who, "ZTF26abc"))  # type: ignore[arg-type]
+    assert "could not record a view of ZTF26abc by user 7" in caplog.text
+
+
+def test_the_mesh_services_reads_are_not_views(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="services.portal.dashboard"):
+        asyncio.run(record_view(_Broken(), service_identity("filters"), "ZTF26abc"))  # type: ignore[arg-type]
+    assert caplog.text == ""  # the database was not asked
