@@ -20,6 +20,7 @@ from services.portal import (
     candidates,
     classifications,
     comments,
+    dashboard,
     expiry,
     filters,
     followup,
@@ -30,6 +31,7 @@ from services.portal import (
     objects,
     passes,
     photometry_upload,
+    preferences,
     sources,
     spectra,
     tokens,
@@ -136,6 +138,9 @@ class PortalServicer(portal_pb2_grpc.PortalServiceServicer):
                     "streams": {k: sorted(v) for k, v in who.streams.items()},
                     "preferences": user.preferences,
                     "created_at": user.created_at,
+                    "first_name": user.first_name,
+                    "last_name": user.last_name,
+                    "contact_email": user.email,
                 }
             )
 
@@ -513,7 +518,9 @@ class PortalServicer(portal_pb2_grpc.PortalServiceServicer):
             detail["followup_requests"] = await followup.of_obj(session, who, request.obj_id)
             if not objects.flag(request.includeThumbnails):
                 detail.pop("thumbnails")
-            return success(detail)
+        # A page opened counts as a view for the dashboard (after the reads: it never fails).
+        await dashboard.record_view(self.sessions, who, request.obj_id)
+        return success(detail)
 
     async def _readable(self, session: AsyncSession, who: Identity, obj_id: str) -> None:
         if await objects.visible_obj(session, who, obj_id) is None:
@@ -1122,6 +1129,34 @@ class PortalServicer(portal_pb2_grpc.PortalServiceServicer):
     async def DeleteFollowupRequest(self, request, context):  # type: ignore[no-untyped-def]
         async with self.tx() as session:
             await followup.delete_request(session, caller(), request.followup_request_id)
+        return success()
+
+    # ---- the dashboard: top and recent sources, the news feed, the profile's preferences ------
+
+    @grpc_errors
+    async def ListSourceViews(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            return success(
+                await dashboard.source_views(
+                    session, caller(), request.maxNumSources, request.sinceDaysAgo
+                )
+            )
+
+    @grpc_errors
+    async def ListRecentSources(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            return success(await dashboard.recent_sources(session, caller(), request.maxNumSources))
+
+    @grpc_errors
+    async def GetNewsFeed(self, request, context):  # type: ignore[no-untyped-def]
+        async with self.tx() as session:
+            return success(await dashboard.news_feed(session, caller(), request.numItems))
+
+    @grpc_errors
+    async def UpdateProfile(self, request, context):  # type: ignore[no-untyped-def]
+        change = preferences.check_change(struct(request, "body"))
+        async with self.tx() as session:
+            await preferences.update_profile(session, caller(), change)
         return success()
 
     # ---- the OpenAPI document ---------------------------------------------------------------

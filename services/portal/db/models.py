@@ -481,3 +481,32 @@ Index("ix_objs_dec", Obj.dec)
 # A source's follow-up requests and an allocation's, and the spectra of a group.
 Index("ix_followup_requests_allocation_id", FollowupRequest.allocation_id)
 Index("ix_allocations_group_id", Allocation.group_id)
+
+
+# ---- the dashboard: source views, the news feed (migration 0005) -----------------------------
+
+
+class SourceView(Base):
+    """One ``GET /api/sources/{obj_id}`` that answered: who looked (the user, and the API token
+    when one was used) and when. The dashboard's top sources count these."""
+
+    __tablename__ = "source_views"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    obj_id: Mapped[str] = _obj_fk()
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # No foreign key: revoking a token leaves its history as it was.
+    token_id: Mapped[str | None] = mapped_column(String, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# The top sources read people's views (not tokens') of a time window, grouped by object: an
+# index-only scan of the window.
+Index(
+    "ix_source_views_created_at_obj_id",
+    SourceView.created_at,
+    SourceView.obj_id,
+    postgresql_where=SourceView.token_id.is_(None),
+)
+# The news feed reads the newest comments and classifications.
+Index("ix_comments_created_at", Comment.created_at)
+Index("ix_classifications_created_at", Classification.created_at)
