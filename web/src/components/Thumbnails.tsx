@@ -5,7 +5,10 @@ import { blobUrl, type Thumbnail } from "../api";
 const ORDER = ["new", "ref", "sub"];
 const LABELS: Record<string, string> = { new: "New", ref: "Reference", sub: "Difference" };
 
-function Stamp({ thumbnail, objId }: { thumbnail: Thumbnail; objId: string }) {
+type StampProps = { thumbnail: Thumbnail; objId: string; size?: number };
+
+/** One cutout, fetched with the caller's token. */
+export function Stamp({ thumbnail, objId, size = 120 }: StampProps) {
   const [url, setUrl] = useState<string>();
   const [failed, setFailed] = useState(false);
   useEffect(() => {
@@ -28,9 +31,15 @@ function Stamp({ thumbnail, objId }: { thumbnail: Thumbnail; objId: string }) {
   return (
     <figure className="stamp">
       {url ? (
-        <img src={url} alt={`${label} image of ${objId}`} width={120} height={120} />
+        <img
+          src={url}
+          alt={`${label} image of ${objId}`}
+          width={size}
+          height={size}
+          style={{ width: size, height: size }}
+        />
       ) : (
-        <div className="stamp-placeholder" aria-hidden="true">
+        <div className="stamp-placeholder" aria-hidden="true" style={{ width: size, height: size }}>
           {failed ? "unavailable" : ""}
         </div>
       )}

@@ -36,6 +36,13 @@ describe("scan state", () => {
     expect(readScanState(writeScanState(state), now)).toEqual(state);
   });
 
+  it("takes the caller's preferred page size unless the URL says otherwise", () => {
+    expect(readScanState(new URLSearchParams(), now, 50).perPage).toBe(50);
+    expect(readScanState(new URLSearchParams("perPage=10"), now, 50).perPage).toBe(10);
+    const state = readScanState(new URLSearchParams(), now, 50);
+    expect(writeScanState(state, 50).has("perPage")).toBe(false);
+  });
+
   it("ignores nonsense in the URL", () => {
     const state = readScanState(new URLSearchParams("groups=a,0,5&page=-2&perPage=1000"), now);
     expect(state.groupIds).toEqual([5]);

@@ -30,8 +30,13 @@ export type ScanState = {
 
 export const DEFAULT_WINDOW_HOURS = 24;
 
-/** The page's state from its URL; what is absent takes the defaults (last 24 h, page 1). */
-export function readScanState(params: URLSearchParams, now: Date = new Date()): ScanState {
+/** The page's state from its URL; what is absent takes the defaults (last 24 h, page 1, the
+ * caller's preferred page size). */
+export function readScanState(
+  params: URLSearchParams,
+  now: Date = new Date(),
+  defaultPerPage = 25,
+): ScanState {
   const number = (name: string, fallback: number) => {
     const value = Number(params.get(name));
     return Number.isInteger(value) && value > 0 ? value : fallback;
@@ -49,11 +54,11 @@ export function readScanState(params: URLSearchParams, now: Date = new Date()): 
     sortKey: params.get("sortKey") ?? "",
     sortOrder: params.get("sortOrder") === "desc" ? "desc" : "asc",
     page: number("page", 1),
-    perPage: Math.min(number("perPage", 25), 100),
+    perPage: Math.min(number("perPage", defaultPerPage), 100),
   };
 }
 
-export function writeScanState(state: ScanState): URLSearchParams {
+export function writeScanState(state: ScanState, defaultPerPage = 25): URLSearchParams {
   const params = new URLSearchParams();
   if (state.groupIds.length) params.set("groups", state.groupIds.join(","));
   params.set("start", state.startDate);
@@ -66,7 +71,7 @@ export function writeScanState(state: ScanState): URLSearchParams {
     params.set("sortOrder", state.sortOrder);
   }
   if (state.page > 1) params.set("page", String(state.page));
-  if (state.perPage !== 25) params.set("perPage", String(state.perPage));
+  if (state.perPage !== defaultPerPage) params.set("perPage", String(state.perPage));
   return params;
 }
 

@@ -1,14 +1,17 @@
 // The caller's profile: who they are, their API tokens, their preferences.
 import { useState } from "react";
 import { api, unwrap } from "../api";
+import { PreferencesForm } from "../components/PreferencesForm";
 import { Status } from "../components/Status";
 import { TokenForm } from "../components/TokenForm";
 import { formatUtc } from "../lib/format";
-import { useProfile } from "../session";
+import type { Preferences } from "../lib/preferences";
+import { useProfile, useSession } from "../session";
 import { useApi } from "../useApi";
 
 export default function ProfilePage() {
   const profile = useProfile();
+  const { refresh } = useSession();
   const tokens = useApi(() => unwrap(api.GET("/api/internal/tokens")), []);
   const groups = useApi(() => unwrap(api.GET("/api/groups")), []);
   const [created, setCreated] = useState<{ name: string; id: string }>();
@@ -98,6 +101,7 @@ export default function ProfilePage() {
         )}
         <TokenForm acls={profile.acls ?? []} onCreate={create} />
       </section>
+      <PreferencesForm preferences={profile.preferences as Preferences | undefined} onSaved={refresh} />
     </>
   );
 }

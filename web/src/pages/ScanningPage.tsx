@@ -7,13 +7,18 @@ import { SaveDialog } from "../components/scanning/SaveDialog";
 import { ScanForm } from "../components/scanning/ScanForm";
 import { Status } from "../components/Status";
 import { candidateQuery, presetGroups, readScanState, sameSearch, writeScanState, type ScanState } from "../lib/scanning";
+import { readNumber, NUMBER_PREFERENCES, type Preferences } from "../lib/preferences";
+import { useProfile } from "../session";
 import { useApi } from "../useApi";
 
 const REJECTED = "rejected_candidates";
+const SCANNING_PAGE_SIZE = NUMBER_PREFERENCES.find((p) => p.path[0] === "scanning")!;
 
 export default function ScanningPage() {
   const [params, setParams] = useSearchParams();
-  const state = useMemo(() => readScanState(params), [params]);
+  const preferences = useProfile().preferences as Preferences | undefined;
+  const pageSize = readNumber(preferences, SCANNING_PAGE_SIZE);
+  const state = useMemo(() => readScanState(params, new Date(), pageSize), [params, pageSize]);
   const lastSearch = useRef<{ state: ScanState; queryId?: string }>(undefined);
   const [saving, setSaving] = useState<Candidate>();
 
@@ -38,7 +43,10 @@ export default function ScanningPage() {
     return data;
   }, [state]);
 
-  const search = useCallback((next: ScanState) => setParams(writeScanState(next)), [setParams]);
+  const search = useCallback(
+    (next: ScanState) => setParams(writeScanState(next, pageSize)),
+    [setParams, pageSize],
+  );
   const rejections = new Map((rejected.value ?? []).map((row) => [row.obj_id, row.id as number]));
   const myGroups = groups.value ?? [];
 
