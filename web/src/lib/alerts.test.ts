@@ -10,12 +10,14 @@ import {
   crossMatchSummaries,
   formatAlertValue,
   fromExtendedJson,
+  groupByObject,
   historyPhotometry,
   jdToIso,
   meanPosition,
   objectAlertsQuery,
   parseJsonExact,
   readAlertsState,
+  recentQuery,
   rowFields,
   scoreColumns,
   separationArcsec,
@@ -96,6 +98,9 @@ describe("catalogs and queries", () => {
     expect(candidQuery("ZTF_alerts", "1127107111615015007").query.filter).toEqual({
       candid: { $numberLong: "1127107111615015007" },
     });
+    const recent = recentQuery("WNTR_alerts");
+    expect(recent.kwargs).toEqual({ sort: [["candidate.jd", -1]], limit: 50 });
+    expect(recent.query.projection).toMatchObject({ objectid: 1, candid: 1, "candidate.magpsf": 1 });
     const cone = coneQuery("ZTF_alerts", { ra: 71.6, dec: -10.2 }, 5);
     expect(cone.query.object_coordinates).toEqual({
       radec: { target: [71.6, -10.2] },
@@ -273,6 +278,9 @@ describe("positions, cones and cross-matches", () => {
     expect(objects[0].latest.candid).toBe("2");
     expect(objects[0].separation).toBeCloseTo(0, 6);
     expect(coneObjects({}, "ZTF_alerts", { ra: 0, dec: 0 })).toEqual([]);
+    // Without a centre: newest first.
+    expect(groupByObject(data.ZTF_alerts.target, "ZTF_alerts").map((o) => o.objectId)).toEqual(["ZTFnear", "ZTFfar"]);
+    expect(groupByObject(null, "ZTF_alerts")).toEqual([]);
   });
 
   it("summarises cross-matches per catalog, nearest rows first", () => {

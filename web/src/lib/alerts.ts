@@ -183,9 +183,26 @@ export function candidQuery(catalog: string, candid: string): ArchiveQuery {
   };
 }
 
+/** What a list of objects shows of each alert. */
+function summaryProjection(catalog: string): Doc {
+  const fields = ["candid", "candidate.jd", "candidate.fid", "candidate.magpsf", "candidate.sigmapsf",
+    "candidate.isdiffpos", "candidate.ra", "candidate.dec", "candidate.programid"];
+  return Object.fromEntries([surveyOf(catalog).idField, ...fields].map((field) => [field, 1]));
+}
+
+export const RECENT_ALERTS = 50;
+
+/** The archive's newest alerts (the page's start, before any search). */
+export function recentQuery(catalog: string): ArchiveQuery {
+  return {
+    query_type: "find",
+    query: { catalog, filter: {}, projection: summaryProjection(catalog) },
+    kwargs: { sort: [["candidate.jd", -1]], limit: RECENT_ALERTS },
+  };
+}
+
 /** The alerts within a cone, newest first, with only what the summary shows. */
 export function coneQuery(catalog: string, position: Position, radiusArcsec: number): ArchiveQuery {
-  const idField = surveyOf(catalog).idField;
   return {
     query_type: "cone_search",
     query: {
@@ -197,18 +214,7 @@ export function coneQuery(catalog: string, position: Position, radiusArcsec: num
       catalogs: {
         [catalog]: {
           filter: {},
-          projection: {
-            [idField]: 1,
-            candid: 1,
-            "candidate.jd": 1,
-            "candidate.fid": 1,
-            "candidate.magpsf": 1,
-            "candidate.sigmapsf": 1,
-            "candidate.isdiffpos": 1,
-            "candidate.ra": 1,
-            "candidate.dec": 1,
-            "candidate.programid": 1,
-          },
+          projection: summaryProjection(catalog),
         },
       },
     },
@@ -431,8 +437,16 @@ export type ConeObject = {
 export function coneObjects(data: Json, catalog: string, centre: Position): ConeObject[] {
   const perName = getPath(data, catalog);
   const alerts = isDoc(perName) ? Object.values(perName).flatMap(asDocs) : [];
+  return groupByObject(alerts, catalog, centre);
+}
+
+/**
+ * Alerts as their objects, each with its newest alert: nearest the centre first when there is
+ * one, else newest first.
+ */
+export function groupByObject(alerts: Json, catalog: string, centre?: Position): ConeObject[] {
   const objects = new Map<string, ConeObject>();
-  for (const alert of alerts) {
+  for (const alert of asDocs(alerts)) {
     const row = alertRow(alert, catalog);
     const known = objects.get(row.objectId);
     if (known) {
@@ -443,6 +457,7 @@ export function coneObjects(data: Json, catalog: string, centre: Position): Cone
     }
   }
   const list = [...objects.values()];
+  if (!centre) return list.sort((a, b) => (b.latest.jd ?? 0) - (a.latest.jd ?? 0));
   for (const object of list) {
     const { ra, dec } = object.latest;
     if (ra !== undefined && dec !== undefined) {

@@ -5,6 +5,7 @@ import { AlertObject } from "../components/alerts/AlertObject";
 import { AlertSearchForm } from "../components/alerts/AlertSearchForm";
 import { loadCandid, loadCatalogs, loadCone, loadObject, type AlertsResult } from "../components/alerts/archive";
 import { ConeResults } from "../components/alerts/ConeResults";
+import { RecentAlerts } from "../components/alerts/RecentAlerts";
 import { Status } from "../components/Status";
 import { alertsSearch, DEFAULT_CATALOGS, readAlertsState, writeAlertsState, type AlertsState } from "../lib/alerts";
 import { useApi } from "../useApi";
@@ -40,6 +41,7 @@ export default function AlertsPage() {
         alerts of the programs your streams grant.
       </p>
       <AlertSearchForm key={key} catalogs={catalogs.value ?? DEFAULT_CATALOGS} state={state} onSearch={onSearch} />
+      {search.kind === "none" && <RecentAlerts catalog={state.catalog} />}
       {search.kind !== "none" && (
         <section aria-label="Alert results" aria-busy={result.loading} className="results">
           {result.loading && (

@@ -37,7 +37,12 @@ export function AlertObject({ result }: { result: ObjectResult }) {
           <dt>Alerts</dt>
           <dd>
             {rows.length}
-            {history > 0 && <span className="muted"> · {history} earlier detections and limits in the history</span>}
+            {history > 0 && (
+              <span className="muted">
+                {" "}
+                · {history} earlier point{history === 1 ? "" : "s"} (detections, limits) in the history
+              </span>
+            )}
           </dd>
           <dt>First alert</dt>
           <dd>{jds.length ? formatUtc(jdToIso(Math.min(...jds))) : "—"}</dd>

@@ -32,6 +32,8 @@ export function AlertSearchForm({ catalogs, state, onSearch }: Props) {
     setErrors(found);
     if (search.kind === "none") {
       if (!Object.values(found).some(Boolean)) {
+        // Nothing typed but another survey: show that survey's newest alerts.
+        if (next.catalog !== state.catalog) return onSearch(next);
         setErrors({ form: "Enter an object id, an alert's candid, or a position." });
       }
       const first = FIELD_ORDER.find((key) => found[key]) ?? "id";
