@@ -93,8 +93,9 @@ export function spectrumLayout(yTitle: string): Layout {
     autosize: true,
     height: 360,
     margin: { l: 64, r: 12, t: 8, b: 40 },
-    xaxis: { title: { text: "wavelength (Å)" }, zeroline: false },
-    yaxis: { title: { text: yTitle }, exponentformat: "power", zeroline: false },
+    xaxis: { title: { text: "wavelength (Å)" }, zeroline: false, automargin: true },
+    // automargin: tick labels like 3×10⁻¹⁶ are wide, and the title must not cover them.
+    yaxis: { title: { text: yTitle }, exponentformat: "power", zeroline: false, automargin: true },
     legend: { orientation: "h", y: -0.2 },
     showlegend: true,
     paper_bgcolor: "rgba(0,0,0,0)",

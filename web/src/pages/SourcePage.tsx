@@ -23,7 +23,7 @@ export default function SourcePage() {
   const groups = useApi(() => unwrap(api.GET("/api/groups")), []);
   const instruments = useApi(() => unwrap(api.GET("/api/instrument")), []);
 
-  if (!loaded.value || loaded.value.obj.id !== objId) {
+  if (!loaded.value || loaded.value.asked !== objId) {
     return <Status loading={loaded.loading} error={loaded.error} />;
   }
   const { obj, via } = loaded.value;

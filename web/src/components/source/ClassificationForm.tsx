@@ -3,6 +3,7 @@ import { useId, useMemo, useState, type FormEvent } from "react";
 import { api, unwrap, type Group, type Taxonomy } from "../../api";
 import { parseProbability } from "../../lib/source";
 import { classOptionLabel, flattenHierarchy } from "../../lib/taxonomy";
+import { Field } from "./Field";
 import { GroupPicker } from "./GroupPicker";
 import { messageOf } from "./useSectionData";
 
@@ -86,14 +87,6 @@ export function ClassificationForm({ objId, taxonomies, groups, onAdded }: Props
     }
   };
 
-  const fieldError = (field: keyof Errors) =>
-    errors[field] && (
-      <span id={`${id}-${field}-error`} className="field-error" role="alert">
-        {errors[field]}
-      </span>
-    );
-  const describedBy = (field: keyof Errors) => (errors[field] ? `${id}-${field}-error` : undefined);
-
   if (taxonomies !== undefined && taxonomies.length === 0) {
     return <p className="muted">No taxonomy is available to your groups: one must be posted before classifying.</p>;
   }
@@ -102,71 +95,64 @@ export function ClassificationForm({ objId, taxonomies, groups, onAdded }: Props
     <form className="classification-form subform" onSubmit={submit} noValidate aria-labelledby={`${id}-title`}>
       <h3 id={`${id}-title`}>Add a classification</h3>
       <div className="form-grid">
-        <label>
-          Taxonomy
-          <select
-            value={taxonomyId}
-            onChange={(event) => {
-              setTaxonomyChoice(event.target.value);
-              setClassification("");
-            }}
-            aria-invalid={errors.taxonomy ? true : undefined}
-            aria-describedby={describedBy("taxonomy")}
-            disabled={taxonomies === undefined}
-          >
-            {taxonomies === undefined && <option value="">Loading…</option>}
-            {list.map((t) => (
-              <option key={t.id} value={t.id}>
-                {t.name} {t.version}
-                {t.isLatest ? "" : " (older version)"}
-              </option>
-            ))}
-          </select>
-          {fieldError("taxonomy")}
-        </label>
-        <label>
-          Find a class
-          <input
-            type="search"
-            value={search}
-            onChange={(event) => setSearch(event.target.value)}
-            placeholder="e.g. Ia, TDE, nova"
-            aria-controls={`${id}-class`}
-          />
-        </label>
-        <label htmlFor={`${id}-class`}>
-          Class
-          <select
-            id={`${id}-class`}
-            value={classification}
-            onChange={(event) => setClassification(event.target.value)}
-            aria-invalid={errors.classification ? true : undefined}
-            aria-describedby={describedBy("classification")}
-          >
-            <option value="">{shown.length ? `Choose a class (${shown.length})…` : "No class matches"}</option>
-            {shown.map((c) => (
-              <option key={c.name} value={c.name} title={c.path.join(" › ")}>
-                {needle ? c.name : classOptionLabel(c)}
-              </option>
-            ))}
-          </select>
-          {fieldError("classification")}
-        </label>
-        <label>
-          Probability
-          <input
-            type="number"
-            min={0}
-            max={1}
-            step={0.01}
-            inputMode="decimal"
-            value={probability}
-            onChange={(event) => setProbability(event.target.value)}
-            aria-invalid={errors.probability ? true : undefined}
-            aria-describedby={describedBy("probability")}
-          />
-          {fieldError("probability")}
-        </label>
+        <Field label="Taxonomy" error={errors.taxonomy}>
+          {(control) => (
+            <select
+              {...control}
+              value={taxonomyId}
+              onChange={(event) => {
+                setTaxonomyChoice(event.target.value);
+                setClassification("");
+              }}
+              disabled={taxonomies === undefined}
+            >
+              {taxonomies === undefined && <option value="">Loading…</option>}
+              {list.map((t) => (
+                <option key={t.id} value={t.id}>
+                  {t.name} {t.version}
+                  {t.isLatest ? "" : " (older version)"}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Find a class">
+          {(control) => (
+            <input
+              {...control}
+              type="search"
+              value={search}
+              onChange={(event) => setSearch(event.target.value)}
+              placeholder="e.g. Ia, TDE, nova"
+            />
+          )}
+        </Field>
+        <Field label="Class" error={errors.classification}>
+          {(control) => (
+            <select {...control} value={classification} onChange={(event) => setClassification(event.target.value)}>
+              <option value="">{shown.length ? `Choose a class (${shown.length})…` : "No class matches"}</option>
+              {shown.map((c) => (
+                <option key={c.name} value={c.name} title={c.path.join(" › ")}>
+                  {needle ? c.name : classOptionLabel(c)}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Probability" error={errors.probability}>
+          {(control) => (
+            <input
+              {...control}
+              type="number"
+              min={0}
+              max={1}
+              step={0.01}
+              inputMode="decimal"
+              value={probability}
+              onChange={(event) => setProbability(event.target.value)}
+            />
+          )}
+        </Field>
       </div>
       <GroupPicker
         legend="Groups that may read it"

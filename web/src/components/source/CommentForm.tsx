@@ -2,6 +2,7 @@
 import { useId, useState, type FormEvent } from "react";
 import { api, unwrap, type Group } from "../../api";
 import { bytesToBase64 } from "../../lib/source";
+import { Field } from "./Field";
 import { GroupPicker } from "./GroupPicker";
 import { messageOf } from "./useSectionData";
 
@@ -62,37 +63,12 @@ export function CommentForm({ objId, groups, onPosted }: Props) {
   return (
     <form className="comment-form subform" onSubmit={submit} noValidate aria-labelledby={`${id}-title`}>
       <h3 id={`${id}-title`}>Add a comment</h3>
-      <label htmlFor={`${id}-text`}>Comment</label>
-      <textarea
-        id={`${id}-text`}
-        value={text}
-        onChange={(event) => setText(event.target.value)}
-        rows={3}
-        aria-invalid={errors.text ? true : undefined}
-        aria-describedby={errors.text ? `${id}-text-error` : undefined}
-      />
-      {errors.text && (
-        <span id={`${id}-text-error`} className="field-error" role="alert">
-          {errors.text}
-        </span>
-      )}
-      <div className="row">
-        <label>
-          Attachment (optional)
-          <input
-            key={fileKey}
-            type="file"
-            onChange={(event) => setFile(event.target.files?.[0])}
-            aria-invalid={errors.file ? true : undefined}
-            aria-describedby={errors.file ? `${id}-file-error` : undefined}
-          />
-        </label>
-        {errors.file && (
-          <span id={`${id}-file-error`} className="field-error" role="alert">
-            {errors.file}
-          </span>
-        )}
-      </div>
+      <Field label="Comment" error={errors.text}>
+        {(control) => <textarea {...control} value={text} onChange={(event) => setText(event.target.value)} rows={3} />}
+      </Field>
+      <Field label="Attachment (optional)" error={errors.file}>
+        {(control) => <input {...control} key={fileKey} type="file" onChange={(event) => setFile(event.target.files?.[0])} />}
+      </Field>
       <details>
         <summary>Who may read it ({groupIds === undefined ? "all your groups" : `${chosen.length} of your groups`})</summary>
         <GroupPicker

@@ -3,6 +3,7 @@
 import { useId, useState, type FormEvent } from "react";
 import { api, unwrap, type Allocation, type Instrument, type Schemas } from "../../api";
 import { defaultFollowupForm, followupPayload, type FollowupErrors, type FollowupForm as Form } from "../../lib/source";
+import { Field } from "./Field";
 import { messageOf } from "./useSectionData";
 
 type Payload = NonNullable<Schemas["skymesh.portal.v1.FollowupRequestBodyJson"]["payload"]>;
@@ -32,7 +33,7 @@ export function FollowupForm({ objId, allocations, instruments, onRequested }: P
   const [errors, setErrors] = useState<FollowupErrors & { allocation?: string }>({});
   const [sending, setSending] = useState(false);
   const [failure, setFailure] = useState<string>();
-  const [done, setDone] = useState<string>();
+  const [done, setDone] = useState<{ text: string; made: boolean }>();
 
   const allocation = allocations?.find((a) => String(a.id) === allocationId);
   const instrument = instruments?.find((i) => i.id === allocation?.instrument_id);
@@ -70,9 +71,9 @@ export function FollowupForm({ objId, allocations, instruments, onRequested }: P
         }),
       );
       if (posted.ignored) {
-        setDone(`Nothing requested: ${posted.message ?? "a condition held"}.`);
+        setDone({ text: `Nothing requested: ${(posted.message ?? "a condition held").replace(/\.+$/, "")}.`, made: false });
       } else {
-        setDone(`Requested (${posted.request_status ?? "pending submission"}).`);
+        setDone({ text: `Requested (${posted.request_status ?? "pending submission"}).`, made: true });
         setForm((old) => ({ ...defaultFollowupForm(), filters: old.filters }));
       }
       await onRequested();
@@ -83,88 +84,74 @@ export function FollowupForm({ objId, allocations, instruments, onRequested }: P
     }
   };
 
-  const errorId = (field: string) => `${id}-${field}-error`;
-  const fieldError = (field: keyof typeof errors) =>
-    errors[field] && (
-      <span id={errorId(field)} className="field-error" role="alert">
-        {errors[field]}
-      </span>
-    );
-  const invalid = (field: keyof typeof errors) =>
-    errors[field] ? { "aria-invalid": true as const, "aria-describedby": errorId(field) } : {};
-
   return (
     <form className="followup-form subform" onSubmit={submit} noValidate aria-labelledby={`${id}-title`}>
       <h3 id={`${id}-title`}>Request follow-up</h3>
       <div className="form-grid">
-        <label>
-          Allocation
-          <select
-            value={allocationId}
-            onChange={(event) => setAllocationId(event.target.value)}
-            disabled={allocations === undefined}
-            {...invalid("allocation")}
-          >
-            <option value="">{allocations === undefined ? "Loading…" : "Choose an allocation…"}</option>
-            {(allocations ?? []).map((a) => (
-              <option key={a.id} value={a.id}>
-                {allocationName(a)}
-              </option>
-            ))}
-          </select>
-          {fieldError("allocation")}
-        </label>
-        <label>
-          Start date
-          <input type="date" value={form.startDate} onChange={(e) => set("startDate", e.target.value)} {...invalid("startDate")} />
-          {fieldError("startDate")}
-        </label>
-        <label>
-          End date
-          <input type="date" value={form.endDate} onChange={(e) => set("endDate", e.target.value)} {...invalid("endDate")} />
-          {fieldError("endDate")}
-        </label>
-        <label>
-          Priority
-          <select value={form.priority} onChange={(e) => set("priority", e.target.value)} {...invalid("priority")}>
-            {["1", "2", "3", "4", "5"].map((value) => (
-              <option key={value} value={value}>
-                {value}
-                {value === "1" ? " (lowest)" : value === "5" ? " (highest)" : ""}
-              </option>
-            ))}
-          </select>
-          {fieldError("priority")}
-        </label>
-        <label>
-          Exposure time (s)
-          <input
-            type="number"
-            min={1}
-            step="any"
-            inputMode="decimal"
-            value={form.exposureTime}
-            onChange={(e) => set("exposureTime", e.target.value)}
-            {...invalid("exposureTime")}
-          />
-          {fieldError("exposureTime")}
-        </label>
-        <label>
-          Number of exposures
-          <input
-            type="number"
-            min={1}
-            step={1}
-            inputMode="numeric"
-            value={form.exposureCount}
-            onChange={(e) => set("exposureCount", e.target.value)}
-            {...invalid("exposureCount")}
-          />
-          {fieldError("exposureCount")}
-        </label>
+        <Field label="Allocation" error={errors.allocation}>
+          {(control) => (
+            <select
+              {...control}
+              value={allocationId}
+              onChange={(event) => setAllocationId(event.target.value)}
+              disabled={allocations === undefined}
+            >
+              <option value="">{allocations === undefined ? "Loading…" : "Choose an allocation…"}</option>
+              {(allocations ?? []).map((a) => (
+                <option key={a.id} value={a.id}>
+                  {allocationName(a)}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Start date" error={errors.startDate}>
+          {(control) => <input {...control} type="date" value={form.startDate} onChange={(e) => set("startDate", e.target.value)} />}
+        </Field>
+        <Field label="End date" error={errors.endDate}>
+          {(control) => <input {...control} type="date" value={form.endDate} onChange={(e) => set("endDate", e.target.value)} />}
+        </Field>
+        <Field label="Priority" error={errors.priority}>
+          {(control) => (
+            <select {...control} value={form.priority} onChange={(e) => set("priority", e.target.value)}>
+              {["1", "2", "3", "4", "5"].map((value) => (
+                <option key={value} value={value}>
+                  {value}
+                  {value === "1" ? " (lowest)" : value === "5" ? " (highest)" : ""}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Exposure time (s)" error={errors.exposureTime}>
+          {(control) => (
+            <input
+              {...control}
+              type="number"
+              min={1}
+              step="any"
+              inputMode="decimal"
+              value={form.exposureTime}
+              onChange={(e) => set("exposureTime", e.target.value)}
+            />
+          )}
+        </Field>
+        <Field label="Number of exposures" error={errors.exposureCount}>
+          {(control) => (
+            <input
+              {...control}
+              type="number"
+              min={1}
+              step={1}
+              inputMode="numeric"
+              value={form.exposureCount}
+              onChange={(e) => set("exposureCount", e.target.value)}
+            />
+          )}
+        </Field>
       </div>
       {filters.length > 0 && (
-        <fieldset className="group-picker" {...(errors.filters ? { "aria-describedby": errorId("filters") } : {})}>
+        <fieldset className="group-picker" aria-describedby={errors.filters ? `${id}-filters-error` : undefined}>
           <legend>Filters ({instrument?.name})</legend>
           {filters.map((filter) => (
             <label key={filter} className="inline">
@@ -178,13 +165,16 @@ export function FollowupForm({ objId, allocations, instruments, onRequested }: P
               {filter}
             </label>
           ))}
-          {fieldError("filters")}
+          {errors.filters && (
+            <span id={`${id}-filters-error`} className="field-error" role="alert">
+              {errors.filters}
+            </span>
+          )}
         </fieldset>
       )}
-      <label className="wide">
-        Note to the observer (optional)
-        <input type="text" value={form.note} onChange={(e) => set("note", e.target.value)} />
-      </label>
+      <Field label="Note to the observer (optional)" className="wide">
+        {(control) => <input {...control} type="text" value={form.note} onChange={(e) => set("note", e.target.value)} />}
+      </Field>
       <label className="inline">
         <input type="checkbox" checked={skipDuplicates} onChange={(e) => setSkipDuplicates(e.target.checked)} />
         Skip if this allocation already has a live request for this object
@@ -200,8 +190,8 @@ export function FollowupForm({ objId, allocations, instruments, onRequested }: P
         </p>
       )}
       {done && (
-        <p className="status ok" role="status">
-          {done}
+        <p className={done.made ? "status ok" : "status"} role="status">
+          {done.text}
         </p>
       )}
     </form>

@@ -25,6 +25,8 @@ export function GroupsSection({ objId, initial, groups, groupsError, profile }: 
   const [busy, setBusy] = useState<string>();
   const [error, setError] = useState<string>();
   const [done, setDone] = useState<string>();
+  // A caller sees the saves of their own groups only: remember whom they invited here.
+  const [invited, setInvited] = useState<number[]>([]);
   const admin = isSystemAdmin(profile);
   const canWrite = mayDo(profile, "Upload data");
   const mine = groups?.user_groups ?? [];
@@ -39,11 +41,12 @@ export function GroupsSection({ objId, initial, groups, groupsError, profile }: 
     setDone(undefined);
     try {
       await write();
+      await saved.reload();
       setDone(success);
     } catch (failure) {
       setError(messageOf(failure));
-    } finally {
       await saved.reload();
+    } finally {
       setBusy(undefined);
     }
   };
@@ -150,11 +153,18 @@ export function GroupsSection({ objId, initial, groups, groupsError, profile }: 
               label="Invite group"
               button="Invite"
               busyText="Inviting…"
-              choices={invitableGroups(mine, all, saved.value, admin)}
+              choices={invitableGroups(mine, all, saved.value, admin).filter((g) => !invited.includes(g.id ?? -1))}
               empty="No other group to invite."
               busy={busy}
               onSubmit={(group) =>
-                run("invite", () => post({ inviteGroupIds: [String(group.id)] }), `Invited ${group.name}: its members will answer.`)
+                run(
+                  "invite",
+                  async () => {
+                    await post({ inviteGroupIds: [String(group.id)] });
+                    setInvited((old) => [...old, group.id ?? -1]);
+                  },
+                  `Invited ${group.name}: its members will answer.`,
+                )
               }
             />
           )}

@@ -6,6 +6,8 @@ import { LightCurve } from "../LightCurve";
 import { downloadText } from "./download";
 import { PhotometryTable } from "./PhotometryTable";
 
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? "" : "s"}`;
+
 export function PhotometrySection({ objId, photometry }: { objId: string; photometry: Photometry[] }) {
   const [points, setPoints] = useState<Point[]>([]);
   // LightCurve reports its points while it renders: keep them after that render, not during it.
@@ -20,7 +22,8 @@ export function PhotometrySection({ objId, photometry }: { objId: string; photom
         <>
           <div className="toolbar between">
             <p className="muted">
-              {points.length} points: {detections} detections, {points.length - detections} non-detections (5σ limits).
+              {plural(points.length, "point")}: {plural(detections, "detection")},{" "}
+              {plural(points.length - detections, "non-detection")} (5σ limits).
             </p>
             <button
               type="button"

@@ -72,7 +72,9 @@ export function PhotometryTable({ points }: { points: Point[] }) {
               <td className="mono nowrap">
                 {isDetection(point) ? `${fixed(point.mag, 3)} ± ${fixed(point.magerr, 3)}` : <span className="muted">non-detection</span>}
               </td>
-              <td className="mono">{point.limit === undefined ? "—" : `${isDetection(point) ? "" : "> "}${point.limit.toFixed(2)}`}</td>
+              <td className="mono nowrap">
+                {point.limit === undefined ? "—" : `${isDetection(point) ? "" : "> "}${point.limit.toFixed(2)}`}
+              </td>
               <td className="mono nowrap">{point.flux === undefined ? "—" : `${fixed(point.flux, 2)} ± ${fixed(point.fluxerr, 2)}`}</td>
               <td>{point.instrument || "—"}</td>
               <td>{point.origin || "—"}</td>

@@ -4,6 +4,7 @@ import { useEffect, useId, useState, type FormEvent } from "react";
 import { api, unwrap, type Instrument } from "../../api";
 import { formatNumber } from "../../lib/format";
 import { observedAtFromHeader, wavelengthRange } from "../../lib/spectra";
+import { Field } from "./Field";
 import { messageOf } from "./useSectionData";
 
 /** The API refuses larger files; say so before sending one. */
@@ -153,125 +154,120 @@ export function SpectrumUpload({ objId, instruments, onUploaded }: Props) {
 
   const spectrographs = (instruments ?? []).filter((i) => (i.type ?? "").includes("spectrograph"));
   const others = (instruments ?? []).filter((i) => !(i.type ?? "").includes("spectrograph"));
-  const errorId = (field: Field) => `${id}-${field}-error`;
-  const describe = (field: Field) => (errors[field] ? errorId(field) : undefined);
-  const fieldError = (field: Field) =>
-    errors[field] && (
-      <span id={errorId(field)} className="field-error" role="alert">
-        {errors[field]}
-      </span>
-    );
+  const columnProps = { type: "number", min: 0, step: 1, inputMode: "numeric" } as const;
 
   return (
     <form className="spectrum-upload subform" onSubmit={submit} noValidate aria-labelledby={`${id}-title`}>
       <h3 id={`${id}-title`}>Upload a spectrum</h3>
       <div className="form-grid">
-        <label>
-          Spectrum file (ASCII)
-          <input
-            key={fileKey}
-            type="file"
-            accept=".txt,.ascii,.asc,.dat,.csv,.spec,.flm,text/plain,text/csv"
-            onChange={(event) => void choose(event.target.files?.[0])}
-            aria-invalid={errors.file ? true : undefined}
-            aria-describedby={describe("file") ?? `${id}-file-help`}
-          />
-          <span id={`${id}-file-help`} className="muted small-text">
-            “#” header lines, then columns of wavelength (Å), flux and optionally its error.
-          </span>
-          {fieldError("file")}
-          {checking && <span className="muted" role="status">Checking the file…</span>}
-          {preview && !checking && !errors.file && (
-            <span className="status ok" role="status">
-              {preview.points} points
-              {preview.range && `, ${formatNumber(preview.range[0], 0)}–${formatNumber(preview.range[1], 0)} Å`}
-              {preview.errors ? ", with errors" : ""}
-              {preview.headerKeys ? `, ${preview.headerKeys} header keys` : ""}
-            </span>
+        <Field
+          label="Spectrum file (ASCII)"
+          error={errors.file}
+          help="“#” header lines, then columns of wavelength (Å), flux and optionally its error."
+          note={
+            checking ? (
+              <span className="muted" role="status">
+                Checking the file…
+              </span>
+            ) : (
+              preview &&
+              !errors.file && (
+                <span className="status ok" role="status">
+                  {preview.points} points
+                  {preview.range && `, ${formatNumber(preview.range[0], 0)}–${formatNumber(preview.range[1], 0)} Å`}
+                  {preview.errors ? ", with errors" : ""}
+                  {preview.headerKeys ? `, ${preview.headerKeys} header keys` : ""}
+                </span>
+              )
+            )
+          }
+        >
+          {(control) => (
+            <input
+              {...control}
+              key={fileKey}
+              type="file"
+              accept=".txt,.ascii,.asc,.dat,.csv,.spec,.flm,text/plain,text/csv"
+              onChange={(event) => void choose(event.target.files?.[0])}
+            />
           )}
-        </label>
-        <label>
-          Instrument
-          <select
-            value={instrumentId}
-            onChange={(event) => setInstrumentId(event.target.value)}
-            aria-invalid={errors.instrument ? true : undefined}
-            aria-describedby={describe("instrument")}
-          >
-            <option value="">Choose an instrument…</option>
-            {spectrographs.length > 0 && (
-              <optgroup label="Spectrographs">
-                {spectrographs.map((instrument) => (
-                  <option key={instrument.id} value={instrument.id}>
-                    {instrument.name}
-                  </option>
-                ))}
-              </optgroup>
-            )}
-            {others.length > 0 && (
-              <optgroup label={spectrographs.length ? "Other instruments" : "Instruments"}>
-                {others.map((instrument) => (
-                  <option key={instrument.id} value={instrument.id}>
-                    {instrument.name} ({instrument.type ?? "instrument"})
-                  </option>
-                ))}
-              </optgroup>
-            )}
-          </select>
-          {fieldError("instrument")}
-        </label>
-        <label>
-          Observed at (UTC)
-          <input
-            type="datetime-local"
-            step={1}
-            value={observedAt}
-            onChange={(event) => {
-              setObservedAt(event.target.value);
-              setFromHeader(false);
-            }}
-            aria-invalid={errors.observedAt ? true : undefined}
-            aria-describedby={describe("observedAt")}
-          />
-          {fromHeader && observedAt && <span className="muted small-text">From the file's header.</span>}
-          {fieldError("observedAt")}
-        </label>
-        <label>
-          Type
-          <select value={type} onChange={(event) => setType(event.target.value)}>
-            {TYPES.map((value) => (
-              <option key={value} value={value}>
-                {value.replace("_", " ")}
-              </option>
-            ))}
-          </select>
-        </label>
+        </Field>
+        <Field label="Instrument" error={errors.instrument}>
+          {(control) => (
+            <select {...control} value={instrumentId} onChange={(event) => setInstrumentId(event.target.value)}>
+              <option value="">Choose an instrument…</option>
+              {spectrographs.length > 0 && (
+                <optgroup label="Spectrographs">
+                  {spectrographs.map((instrument) => (
+                    <option key={instrument.id} value={instrument.id}>
+                      {instrument.name}
+                    </option>
+                  ))}
+                </optgroup>
+              )}
+              {others.length > 0 && (
+                <optgroup label={spectrographs.length ? "Other instruments" : "Instruments"}>
+                  {others.map((instrument) => (
+                    <option key={instrument.id} value={instrument.id}>
+                      {instrument.name} ({instrument.type ?? "instrument"})
+                    </option>
+                  ))}
+                </optgroup>
+              )}
+            </select>
+          )}
+        </Field>
+        <Field
+          label="Observed at (UTC)"
+          error={errors.observedAt}
+          note={fromHeader && observedAt && <span className="muted small-text">From the file's header.</span>}
+        >
+          {(control) => (
+            <input
+              {...control}
+              type="datetime-local"
+              step={1}
+              value={observedAt}
+              onChange={(event) => {
+                setObservedAt(event.target.value);
+                setFromHeader(false);
+              }}
+            />
+          )}
+        </Field>
+        <Field label="Type">
+          {(control) => (
+            <select {...control} value={type} onChange={(event) => setType(event.target.value)}>
+              {TYPES.map((value) => (
+                <option key={value} value={value}>
+                  {value.replace("_", " ")}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
       </div>
-      <details>
+      <details open={errors.columns ? true : undefined}>
         <summary>Columns, units and label</summary>
         <div className="form-grid">
-          <label>
-            Wavelength column
-            <input type="number" min={0} step={1} inputMode="numeric" value={waveColumn} onChange={(e) => setWaveColumn(e.target.value)} aria-describedby={describe("columns")} />
-          </label>
-          <label>
-            Flux column
-            <input type="number" min={0} step={1} inputMode="numeric" value={fluxColumn} onChange={(e) => setFluxColumn(e.target.value)} aria-describedby={describe("columns")} />
-          </label>
-          <label>
-            Flux error column (optional)
-            <input type="number" min={0} step={1} inputMode="numeric" value={errorColumn} onChange={(e) => setErrorColumn(e.target.value)} aria-describedby={describe("columns")} />
-          </label>
-          <label>
-            Flux units
-            <input type="text" value={units} placeholder="erg/s/cm2/A" onChange={(e) => setUnits(e.target.value)} />
-          </label>
-          <label>
-            Label
-            <input type="text" value={label} onChange={(e) => setLabel(e.target.value)} />
-          </label>
+          <Field label="Wavelength column" error={errors.columns}>
+            {(control) => <input {...control} {...columnProps} value={waveColumn} onChange={(e) => setWaveColumn(e.target.value)} />}
+          </Field>
+          <Field label="Flux column">
+            {(control) => <input {...control} {...columnProps} value={fluxColumn} onChange={(e) => setFluxColumn(e.target.value)} />}
+          </Field>
+          <Field label="Flux error column (optional)">
+            {(control) => <input {...control} {...columnProps} value={errorColumn} onChange={(e) => setErrorColumn(e.target.value)} />}
+          </Field>
+          <Field label="Flux units">
+            {(control) => (
+              <input {...control} type="text" value={units} placeholder="erg/s/cm2/A" onChange={(e) => setUnits(e.target.value)} />
+            )}
+          </Field>
+          <Field label="Label">
+            {(control) => <input {...control} type="text" value={label} onChange={(e) => setLabel(e.target.value)} />}
+          </Field>
         </div>
-        {fieldError("columns")}
       </details>
       <div className="row">
         <button type="submit" disabled={submitting}>

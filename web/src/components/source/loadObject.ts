@@ -5,6 +5,8 @@ export type LoadedObject = {
   obj: ObjDetail;
   /** Which route answered: a candidate not saved yet comes from /api/candidates. */
   via: "sources" | "candidates";
+  /** The id asked for (while another object's reply is still shown, they differ). */
+  asked: string;
 };
 
 const INCLUDE = {
@@ -19,7 +21,7 @@ export async function loadObject(objId: string): Promise<LoadedObject> {
     const obj = await unwrap(
       api.GET("/api/sources/{obj_id}", { params: { path: { obj_id: objId }, query: INCLUDE } }),
     );
-    return { obj, via: "sources" };
+    return { obj, via: "sources", asked: objId };
   } catch (failure) {
     // 404 (unknown source) or 400: a scanner may still open a candidate that is not saved.
     if (!(failure instanceof ApiError) || (failure.status !== 404 && failure.status !== 400)) throw failure;
@@ -29,7 +31,7 @@ export async function loadObject(objId: string): Promise<LoadedObject> {
           params: { path: { obj_id: objId }, query: { ...INCLUDE, includeAlerts: "true" } },
         }),
       );
-      return { obj, via: "candidates" };
+      return { obj, via: "candidates", asked: objId };
     } catch {
       throw failure; // the source's own message says what is wrong
     }
