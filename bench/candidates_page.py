@@ -229,6 +229,35 @@ def measure(http: httpx.Client, headers: dict[str, str], groups: dict[str, int])
         )
 
 
+def browser_first_page(gateway: str) -> None:
+    """The scanning page in Chromium as the scanner: from navigation to the first card drawn
+    with its light curve (the bundle served by the gateway, as people get it)."""
+    from playwright.sync_api import sync_playwright
+
+    from skymesh.infra.gateway import WEB_BUNDLE
+    from tests.browser import launch, logged_in
+
+    if not (WEB_BUNDLE / "index.html").is_file():
+        print("web bundle missing (make web): browser figure skipped")
+        return
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        with logged_in(browser, gateway, "scanner", "scanner-password") as page:
+            times = []
+            for _ in range(RUNS + 1):
+                started = time.perf_counter()
+                page.goto("/candidates?start=2000-01-01T00:00:00")
+                page.locator("article .js-plotly-plot").first.wait_for(timeout=30_000)
+                times.append((time.perf_counter() - started) * 1000)
+            shown = page.locator("article").count()
+        browser.close()
+    print(
+        f"scanning page in Chromium, {shown} cards, navigation to the first card's light curve: "
+        f"median {statistics.median(times[1:]):.0f} ms (first load {times[0]:.0f} ms)",
+        flush=True,
+    )
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="skymesh-bench-") as tmp:
         settings = mesh_settings(Path(tmp) / "run")
@@ -254,5 +283,6 @@ def main() -> None:
                     f"later = page {LATER_PAGE} (or the last)"
                 )
                 measure(http, member, people["groups"])
+                browser_first_page(gateway)
         finally:
             supervisor.stop_all()

@@ -16,6 +16,15 @@ export type Group = Schemas["skymesh.portal.v1.GroupJson"];
 export type SavedGroup = Schemas["skymesh.portal.v1.SavedGroupJson"];
 export type Profile = Schemas["skymesh.portal.v1.ProfileJson"];
 export type Token = Schemas["skymesh.portal.v1.TokenJson"];
+export type Spectrum = Schemas["skymesh.portal.v1.SpectrumJson"];
+export type Instrument = Schemas["skymesh.portal.v1.InstrumentJson"];
+export type Taxonomy = Schemas["skymesh.portal.v1.TaxonomyJson"];
+export type Allocation = Schemas["skymesh.portal.v1.AllocationJson"];
+export type FollowupRequest = Schemas["skymesh.portal.v1.FollowupRequestJson"];
+export type PassingAlert = Schemas["skymesh.portal.v1.PassingAlertJson"];
+export type Listing = Schemas["skymesh.portal.v1.ListingJson"];
+export type Groups = Schemas["skymesh.portal.v1.GroupsJson"];
+export type FilterEntry = Schemas["skymesh.portal.v1.FilterJson"];
 
 const TOKEN_KEY = "skymesh.token";
 

@@ -1,5 +1,5 @@
 // A light curve with magnitude/flux and binning controls.
-import { useId, useMemo, useState } from "react";
+import { useEffect, useId, useMemo, useState } from "react";
 import type { Photometry } from "../api";
 import { lightCurveLayout, lightCurveTraces, type Space } from "../lib/lightcurve";
 import { binPoints, toPoints, type Point } from "../lib/photometry";
@@ -26,7 +26,7 @@ export function LightCurve({ photometry, compact = false, onPoints }: Props) {
   const points = useMemo(() => binPoints(toPoints(photometry), binDays), [photometry, binDays]);
   const traces = useMemo(() => lightCurveTraces(points, space), [points, space]);
   const layout = useMemo(() => lightCurveLayout(space, compact), [space, compact]);
-  useMemo(() => onPoints?.(points), [onPoints, points]);
+  useEffect(() => onPoints?.(points), [onPoints, points]);
 
   if (points.length === 0) return <p className="muted">No photometry.</p>;
   return (

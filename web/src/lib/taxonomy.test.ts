@@ -1,28 +1,42 @@
 import { describe, expect, it } from "vitest";
-import { taxonomyClasses } from "./taxonomy";
+import { classOptionLabel, flattenHierarchy } from "./taxonomy";
 
-describe("taxonomyClasses", () => {
-  it("lists a tree's classes depth first with their depth", () => {
-    const hierarchy = {
-      class: "Time-domain Source",
-      subclasses: [
-        { class: "Supernova", subclasses: [{ class: "Ia" }, { class: "II" }] },
-        { class: "Variable", subclasses: [{ class: "II" }] },
-      ],
-    };
-    expect(taxonomyClasses(hierarchy)).toEqual([
-      { name: "Time-domain Source", depth: 0 },
-      { name: "Supernova", depth: 1 },
-      { name: "Ia", depth: 2 },
-      { name: "II", depth: 2 },
-      { name: "Variable", depth: 1 },
+const hierarchy = {
+  class: "Time-domain Source",
+  subclasses: [
+    {
+      class: "Nonstellar",
+      subclasses: [{ class: "Galactic Nuclei", subclasses: [{ class: "Tidal Disruption Event", "other names": ["TDE"] }] }],
+    },
+    { class: "Stellar variable", subclasses: [{ class: "Cataclysmic" }, { class: "Galactic Nuclei" }] },
+    { tags: ["no class"] },
+    "junk",
+  ],
+};
+
+describe("flattenHierarchy", () => {
+  it("lists every class depth first with its depth and path", () => {
+    const classes = flattenHierarchy(hierarchy);
+    expect(classes.map((c) => [c.name, c.depth])).toEqual([
+      ["Time-domain Source", 0],
+      ["Nonstellar", 1],
+      ["Galactic Nuclei", 2],
+      ["Tidal Disruption Event", 3],
+      ["Stellar variable", 1],
+      ["Cataclysmic", 2],
     ]);
+    expect(classes[3].path).toEqual(["Time-domain Source", "Nonstellar", "Galactic Nuclei", "Tidal Disruption Event"]);
+    expect(classes[3].aliases).toEqual(["TDE"]);
   });
 
-  it("ignores what is not a node", () => {
-    expect(taxonomyClasses(null)).toEqual([]);
-    expect(taxonomyClasses({ subclasses: [1, "x", { class: 3 }, { class: "ok" }] })).toEqual([
-      { name: "ok", depth: 1 },
-    ]);
+  it("gives nothing for what is not a hierarchy", () => {
+    expect(flattenHierarchy(undefined)).toEqual([]);
+    expect(flattenHierarchy({ subclasses: [] })).toEqual([]);
+    expect(flattenHierarchy([{ class: "x" }])).toEqual([]);
+  });
+
+  it("indents an option by depth and shows aliases", () => {
+    const [, , , tde] = flattenHierarchy(hierarchy);
+    expect(classOptionLabel(tde)).toBe("\u00a0".repeat(6) + "Tidal Disruption Event (TDE)");
   });
 });

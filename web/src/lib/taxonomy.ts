@@ -1,22 +1,46 @@
-// A taxonomy's hierarchy ({class, subclasses: [...]}, tdtax's shape) as a list of its classes.
+// A taxonomy's hierarchy (tdtax: {class, subclasses: [...], other names?, tags?}) as a flat list.
 
-type Node = { class?: unknown; subclasses?: unknown };
+export type TaxonomyClass = {
+  /** The class name, as a classification gives it. */
+  name: string;
+  /** 0 for the root, 1 for its subclasses, ... */
+  depth: number;
+  /** The names from the root down to this class. */
+  path: string[];
+  /** Aliases ("other names"), for search and tooltips. */
+  aliases: string[];
+};
 
-export type TaxonomyClass = { name: string; depth: number };
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 
-/** Every class of the hierarchy, depth first (a parent before its children), each once. */
-export function taxonomyClasses(hierarchy: unknown): TaxonomyClass[] {
-  const found: TaxonomyClass[] = [];
+const strings = (value: unknown): string[] =>
+  Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : [];
+
+/**
+ * Every class of the hierarchy, depth first in the taxonomy's own order (parents before their
+ * subclasses), each once: a class name repeated elsewhere in the tree keeps its first place.
+ * Anything that is not a {class} node is skipped.
+ */
+export function flattenHierarchy(hierarchy: unknown): TaxonomyClass[] {
+  const classes: TaxonomyClass[] = [];
   const seen = new Set<string>();
-  const visit = (node: unknown, depth: number) => {
-    if (!node || typeof node !== "object") return;
-    const { class: name, subclasses } = node as Node;
-    if (typeof name === "string" && !seen.has(name)) {
+  const visit = (node: unknown, path: string[]) => {
+    if (!isRecord(node) || typeof node.class !== "string" || !node.class.trim()) return;
+    const name = node.class;
+    const here = [...path, name];
+    if (!seen.has(name)) {
       seen.add(name);
-      found.push({ name, depth });
+      classes.push({ name, depth: path.length, path: here, aliases: strings(node["other names"]) });
     }
-    if (Array.isArray(subclasses)) subclasses.forEach((child) => visit(child, depth + 1));
+    if (Array.isArray(node.subclasses)) node.subclasses.forEach((child) => visit(child, here));
   };
-  visit(hierarchy, 0);
-  return found;
+  visit(hierarchy, []);
+  return classes;
+}
+
+/** A class as an <option>'s text: indented by its depth, aliases in brackets. */
+export function classOptionLabel(entry: TaxonomyClass): string {
+  const indent = "\u00a0\u00a0".repeat(entry.depth);
+  return entry.aliases.length ? `${indent}${entry.name} (${entry.aliases.join(", ")})` : `${indent}${entry.name}`;
 }

@@ -1,7 +1,7 @@
 // One-click classification of a candidate with a class of the portal's latest taxonomy.
 import { useId, useState } from "react";
 import type { Schemas } from "../../api";
-import { taxonomyClasses } from "../../lib/taxonomy";
+import { classOptionLabel, flattenHierarchy } from "../../lib/taxonomy";
 
 type Taxonomy = Schemas["skymesh.portal.v1.TaxonomyJson"];
 type Props = { taxonomy?: Taxonomy; onClassify: (classification: string) => Promise<void> };
@@ -11,7 +11,7 @@ export function QuickClassify({ taxonomy, onClassify }: Props) {
   const [choice, setChoice] = useState("");
   const [state, setState] = useState<{ busy?: boolean; error?: string; done?: string }>({});
   if (!taxonomy) return null;
-  const classes = taxonomyClasses(taxonomy.hierarchy);
+  const classes = flattenHierarchy(taxonomy.hierarchy);
 
   async function classify() {
     if (!choice) return;
@@ -30,10 +30,9 @@ export function QuickClassify({ taxonomy, onClassify }: Props) {
       <div className="row">
         <select id={id} value={choice} onChange={(event) => setChoice(event.target.value)}>
           <option value="">choose a class…</option>
-          {classes.map(({ name, depth }) => (
-            <option key={name} value={name}>
-              {"\u00a0".repeat(depth * 2)}
-              {name}
+          {classes.map((entry) => (
+            <option key={entry.name} value={entry.name}>
+              {classOptionLabel(entry)}
             </option>
           ))}
         </select>
