@@ -231,7 +231,7 @@ def measure(http: httpx.Client, headers: dict[str, str], groups: dict[str, int])
 
 def browser_first_page(gateway: str) -> None:
     """The scanning page in Chromium as the scanner: from navigation to the first card drawn
-    with its light curve (the bundle served by the gateway, as people get it)."""
+    (the bundle served by the gateway, as people get it; these objects have no photometry)."""
     from playwright.sync_api import sync_playwright
 
     from skymesh.infra.gateway import WEB_BUNDLE
@@ -247,12 +247,12 @@ def browser_first_page(gateway: str) -> None:
             for _ in range(RUNS + 1):
                 started = time.perf_counter()
                 page.goto("/candidates?start=2000-01-01T00:00:00")
-                page.locator("article .js-plotly-plot").first.wait_for(timeout=30_000)
+                page.get_by_role("article").first.wait_for(timeout=30_000)
                 times.append((time.perf_counter() - started) * 1000)
             shown = page.locator("article").count()
         browser.close()
     print(
-        f"scanning page in Chromium, {shown} cards, navigation to the first card's light curve: "
+        f"scanning page in Chromium, {shown} cards, from navigation to the first card: "
         f"median {statistics.median(times[1:]):.0f} ms (first load {times[0]:.0f} ms)",
         flush=True,
     )

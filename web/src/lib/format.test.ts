@@ -52,6 +52,7 @@ describe("times", () => {
     expect(timeAgo("2026-01-01T21:00:00", now)).toBe("3 h ago");
     expect(timeAgo("2025-12-30T00:00:00Z", now)).toBe("3 d ago");
     expect(timeAgo("2026-01-01T23:59:30Z", now)).toBe("just now");
+    expect(timeAgo("2026-01-04T01:00:00Z", now)).toBe("in 2 d");
   });
 
   it("writes the start of a window for the API", () => {

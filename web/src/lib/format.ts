@@ -64,7 +64,8 @@ export function timeAgo(iso: string | undefined | null, now: Date = new Date()):
     [60, "min"],
   ];
   for (const [size, unit] of steps) {
-    if (Math.abs(seconds) >= size) return `${Math.floor(seconds / size)} ${unit} ago`;
+    const count = Math.floor(Math.abs(seconds) / size);
+    if (count >= 1) return seconds > 0 ? `${count} ${unit} ago` : `in ${count} ${unit}`;
   }
   return "just now";
 }

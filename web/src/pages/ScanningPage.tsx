@@ -109,7 +109,7 @@ export default function ScanningPage() {
       {data && (
         <section aria-label="Candidates" aria-busy={page.loading}>
           <p role="status">
-            {total} candidate{total === 1 ? "" : "s"} {state.groupIds.length ? `in groups ${joinIds(state.groupIds)}` : "in my groups"}
+            {total.toLocaleString("en-US")} candidate{total === 1 ? "" : "s"} {state.groupIds.length ? `in groups ${joinIds(state.groupIds)}` : "in my groups"}
           </p>
           {total > state.perPage && pager}
           <div className="cards">
