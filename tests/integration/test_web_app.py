@@ -269,3 +269,117 @@ def test_a_token_made_on_the_profile_page_works_with_curl(world: World, browser:
     assert [(t["name"], t["acls"]) for t in tokens if t["id"] == token] == [
         ("from the browser", ["Comment"])
     ]
+
+
+def saved_object(world: World) -> str:
+    """An object the scanner saved to Scanners (through the REST API if no test did yet)."""
+    saved = data(world.get(world.scanner, "/api/sources", group_ids=str(world.scanners)))
+    if saved["sources"]:
+        return saved["sources"][0]["id"]
+    obj_id = sorted(world.candidates)[0]
+    body = {"id": obj_id, "group_ids": [world.scanners]}
+    data(world.http.post("/api/sources", headers=world.scanner.headers, json=body))
+    return obj_id
+
+
+def drawable_photometry(world: World, obj_id: str) -> int:
+    """The object's photometry rows a light curve draws: a magnitude or a limit."""
+    rows = data(world.get(world.scanner, f"/api/sources/{obj_id}/photometry"))
+    return sum(1 for r in rows if r["mag"] is not None or r["limiting_mag"] is not None)
+
+
+def a_class_of_the_taxonomy(world: World) -> tuple[int, str]:
+    taxonomy = data(world.get(world.scanner, "/api/taxonomy"))[0]
+    leaves = []
+
+    def visit(node: dict[str, Any]) -> None:
+        if not node.get("subclasses"):
+            leaves.append(node["class"])
+        for child in node.get("subclasses", []):
+            visit(child)
+
+    visit(taxonomy["hierarchy"])
+    return taxonomy["id"], leaves[len(leaves) // 2]
+
+
+def test_the_source_page_shows_cutouts_light_curve_and_annotation(
+    world: World, browser: Browser
+) -> None:
+    obj_id = saved_object(world)
+    with scanner_page(world, browser) as page:
+        page.goto(f"/source/{obj_id}")
+        expect(page.get_by_role("heading", level=1)).to_have_text(obj_id)
+        cutouts = page.get_by_role("region", name="Cutouts").get_by_role("img")
+        expect(cutouts).to_have_count(3)
+        for image in cutouts.all():
+            expect(image).to_have_js_property("complete", True)
+            assert image.evaluate("img => img.naturalWidth") == 168
+        photometry = page.get_by_role("region", name="Photometry")
+        expect(photometry.locator(".js-plotly-plot")).to_be_attached()
+        assert plotted_points(page, ".source-photometry") == drawable_photometry(world, obj_id)
+        annotations = page.get_by_role("region", name="Annotations")
+        expect(annotations.locator("caption")).to_contain_text(f":{FILTER_NAME}")
+        expect(annotations.get_by_role("rowheader", name="magpsf")).to_be_visible()
+        history = page.get_by_role("region", name="Candidate history")
+        expect(history).to_contain_text(FILTER_NAME)
+        screenshot(page, "source")
+
+
+def test_a_comment_and_a_classification_posted_on_the_page_are_there_after_reload(
+    world: World, browser: Browser
+) -> None:
+    obj_id = saved_object(world)
+    taxonomy_id, classification = a_class_of_the_taxonomy(world)
+    text = f"Rising fast; worth a spectrum ({obj_id})"
+    with scanner_page(world, browser) as page:
+        page.goto(f"/source/{obj_id}")
+        comments = page.get_by_role("region", name="Comments")
+        comments.get_by_label("Comment", exact=True).fill(text)
+        comments.get_by_role("button", name="Post comment").click()
+        expect(comments.get_by_text(text)).to_be_visible()
+        classifications = page.get_by_role("region", name="Classifications")
+        classifications.get_by_label("Class", exact=True).select_option(value=classification)
+        classifications.get_by_role("button", name="Add classification").click()
+        expect(classifications.get_by_text(classification, exact=True).first).to_be_visible()
+        page.reload()
+        expect(page.get_by_role("region", name="Comments").get_by_text(text)).to_be_visible()
+        expect(
+            page.get_by_role("region", name="Classifications")
+            .get_by_text(classification, exact=True)
+            .first
+        ).to_be_visible()
+        page.get_by_role("link", name="Dashboard").click()
+        news = page.get_by_role("region", name="News feed")
+        expect(news.get_by_text(text)).to_be_visible()
+    posted = data(world.get(world.scanner, f"/api/sources/{obj_id}/comments"))
+    assert [c["text"] for c in posted if c["author"]["id"] == world.scanner.id] == [text]
+    classes = data(world.get(world.scanner, f"/api/sources/{obj_id}/classifications"))
+    mine = [c for c in classes if c["author_id"] == world.scanner.id]
+    assert [(c["classification"], c["taxonomy_id"]) for c in mine] == [
+        (classification, taxonomy_id)
+    ]
+
+
+def test_a_member_of_another_group_sees_none_of_it(world: World, browser: Browser) -> None:
+    obj_id = saved_object(world)
+    who = world.outsider
+    with logged_in(browser, world.base_url, who.username, who.password) as page:
+        page.goto("/candidates?start=2000-01-01T00:00:00")
+        expect(page.get_by_role("status").filter(has_text="candidates")).to_contain_text(
+            "0 candidates"
+        )
+        expect(page.get_by_role("article")).to_have_count(0)
+        page.goto("/sources")
+        expect(page.get_by_role("region", name="Search results")).to_contain_text("0 sources")
+        page.goto(f"/source/{obj_id}")
+        expect(page.get_by_role("alert").first).to_be_visible()
+        expect(page.get_by_role("region", name="Cutouts")).to_have_count(0)
+        expect(page.get_by_text("Rising fast")).to_have_count(0)
+        page.get_by_role("link", name="Dashboard").click()
+        expect(page.get_by_role("region", name="Recently saved")).to_contain_text(
+            "Nothing saved to your groups yet."
+        )
+        expect(page.get_by_role("region", name="News feed")).to_contain_text(
+            "No news in your groups."
+        )
+    assert world.get(who, f"/api/sources/{obj_id}").status_code in (403, 404)

@@ -58,8 +58,8 @@ export function lightCurveLayout(space: Space, compact = false): Layout {
     autosize: true,
     height: compact ? 220 : 360,
     margin: { l: 52, r: 12, t: 8, b: 40 },
-    // Whole MJDs without SI suffixes ("58.85k" reads wrong for a date).
-    xaxis: { title: { text: "MJD" }, zeroline: false, exponentformat: "none", separatethousands: false },
+    // Plain MJDs: no SI suffix ("58.85k"), no thousands separator, decimals only when needed.
+    xaxis: { title: { text: "MJD" }, zeroline: false, tickformat: ".5~f" },
     // Magnitudes grow fainter upwards on the page's down: the axis is reversed.
     yaxis: space === "mag"
       ? { title: { text: "AB mag" }, autorange: "reversed", zeroline: false }

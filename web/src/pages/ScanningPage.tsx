@@ -3,11 +3,13 @@ import { useCallback, useMemo, useRef, useState } from "react";
 import { useSearchParams } from "react-router-dom";
 import { api, joinIds, unwrap, type Candidate } from "../api";
 import { CandidateCard } from "../components/scanning/CandidateCard";
+import { TaxonomyClasses } from "../components/scanning/QuickClassify";
 import { SaveDialog } from "../components/scanning/SaveDialog";
 import { ScanForm } from "../components/scanning/ScanForm";
 import { Status } from "../components/Status";
 import { candidateQuery, presetGroups, readScanState, sameSearch, writeScanState, type ScanState } from "../lib/scanning";
 import { readNumber, NUMBER_PREFERENCES, type Preferences } from "../lib/preferences";
+import { flattenHierarchy } from "../lib/taxonomy";
 import { useProfile } from "../session";
 import { useApi } from "../useApi";
 
@@ -30,6 +32,7 @@ export default function ScanningPage() {
     const all = await unwrap(api.GET("/api/taxonomy"));
     return all.find((t) => t.isLatest) ?? all[0];
   }, []);
+  const classes = useMemo(() => flattenHierarchy(taxonomy.value?.hierarchy), [taxonomy.value]);
   const rejected = useApi(
     () => unwrap(api.GET("/api/listing", { params: { query: { listName: REJECTED } } })),
     [],
@@ -119,7 +122,7 @@ export default function ScanningPage() {
                 candidate={candidate}
                 groups={myGroups}
                 rejected={rejections.has(candidate.id as string)}
-                taxonomy={taxonomy.value}
+                classes={classes}
                 onSave={() => setSaving(candidate)}
                 onReject={() => reject(candidate.id as string)}
                 onUnreject={() => unreject(candidate.id as string)}
@@ -130,6 +133,7 @@ export default function ScanningPage() {
           {total > state.perPage && pager}
         </section>
       )}
+      <TaxonomyClasses classes={classes} />
       {saving && (
         <SaveDialog
           objId={saving.id as string}

@@ -1,6 +1,7 @@
 // One candidate on the scanning page: cutouts, position, annotations, light curve, actions.
 import { Link } from "react-router-dom";
-import type { Candidate, Group, Schemas } from "../../api";
+import type { Candidate, Group } from "../../api";
+import type { TaxonomyClass } from "../../lib/taxonomy";
 import { formatUtc, timeAgo } from "../../lib/format";
 import { Annotations } from "../Annotations";
 import { Coordinates } from "../Coordinates";
@@ -12,7 +13,7 @@ type Props = {
   candidate: Candidate;
   groups: Group[];
   rejected: boolean;
-  taxonomy?: Schemas["skymesh.portal.v1.TaxonomyJson"];
+  classes: TaxonomyClass[];
   onSave: () => void;
   onReject: () => Promise<void>;
   onUnreject: () => Promise<void>;
@@ -20,7 +21,7 @@ type Props = {
 };
 
 export function CandidateCard(props: Props) {
-  const { candidate, groups, rejected, taxonomy } = props;
+  const { candidate, groups, rejected, classes } = props;
   const objId = candidate.id as string;
   const saved = candidate.saved_groups ?? [];
   const names = new Map(groups.map((g) => [g.id, g.name]));
@@ -77,7 +78,7 @@ export function CandidateCard(props: Props) {
             </button>
           )}
         </div>
-        <QuickClassify taxonomy={taxonomy} onClassify={props.onClassify} />
+        <QuickClassify classes={classes} onClassify={props.onClassify} />
       </div>
     </article>
   );

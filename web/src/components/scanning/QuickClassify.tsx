@@ -1,42 +1,63 @@
-// One-click classification of a candidate with a class of the portal's latest taxonomy.
-import { useId, useState } from "react";
-import type { Schemas } from "../../api";
-import { classOptionLabel, flattenHierarchy } from "../../lib/taxonomy";
+// One-step classification of a candidate with a class of the portal's latest taxonomy. The
+// classes come from one <datalist> per page (TaxonomyClasses): a select per card would put
+// the whole tree into the page once per candidate.
+import { useId, useState, type FormEvent } from "react";
+import type { TaxonomyClass } from "../../lib/taxonomy";
 
-type Taxonomy = Schemas["skymesh.portal.v1.TaxonomyJson"];
-type Props = { taxonomy?: Taxonomy; onClassify: (classification: string) => Promise<void> };
+export const CLASSES_LIST_ID = "taxonomy-classes";
 
-export function QuickClassify({ taxonomy, onClassify }: Props) {
+/** The page's one list of classes, for every card's quick-classify field. */
+export function TaxonomyClasses({ classes }: { classes: TaxonomyClass[] }) {
+  return (
+    <datalist id={CLASSES_LIST_ID}>
+      {classes.map((entry) => (
+        <option key={entry.name} value={entry.name} />
+      ))}
+    </datalist>
+  );
+}
+
+type Props = { classes: TaxonomyClass[]; onClassify: (classification: string) => Promise<void> };
+
+export function QuickClassify({ classes, onClassify }: Props) {
   const id = useId();
   const [choice, setChoice] = useState("");
   const [state, setState] = useState<{ busy?: boolean; error?: string; done?: string }>({});
-  if (!taxonomy) return null;
-  const classes = flattenHierarchy(taxonomy.hierarchy);
+  if (classes.length === 0) return null;
 
-  async function classify() {
-    if (!choice) return;
+  async function classify(event: FormEvent) {
+    event.preventDefault();
+    const name = choice.trim();
+    if (!classes.some((entry) => entry.name === name)) {
+      setState({ error: `“${name}” is not a class of the taxonomy: pick one from the list.` });
+      return;
+    }
     setState({ busy: true });
     try {
-      await onClassify(choice);
-      setState({ done: `Classified as ${choice}` });
+      await onClassify(name);
+      setState({ done: `Classified as ${name}` });
+      setChoice("");
     } catch (failure) {
       setState({ error: failure instanceof Error ? failure.message : String(failure) });
     }
   }
 
   return (
-    <div className="quick-classify">
+    <form className="quick-classify" onSubmit={classify}>
       <label htmlFor={id}>Quick classify</label>
       <div className="row">
-        <select id={id} value={choice} onChange={(event) => setChoice(event.target.value)}>
-          <option value="">choose a class…</option>
-          {classes.map((entry) => (
-            <option key={entry.name} value={entry.name}>
-              {classOptionLabel(entry)}
-            </option>
-          ))}
-        </select>
-        <button type="button" className="secondary" disabled={!choice || state.busy} onClick={classify}>
+        <input
+          id={id}
+          list={CLASSES_LIST_ID}
+          value={choice}
+          placeholder="type a class, e.g. Ia"
+          autoComplete="off"
+          onChange={(event) => {
+            setChoice(event.target.value);
+            setState({});
+          }}
+        />
+        <button type="submit" className="secondary" disabled={!choice.trim() || state.busy}>
           {state.busy ? "Classifying…" : "Classify"}
         </button>
       </div>
@@ -50,6 +71,6 @@ export function QuickClassify({ taxonomy, onClassify }: Props) {
           {state.done}
         </p>
       )}
-    </div>
+    </form>
   );
 }
