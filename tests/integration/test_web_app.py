@@ -383,3 +383,24 @@ def test_a_member_of_another_group_sees_none_of_it(world: World, browser: Browse
             "No news in your groups."
         )
     assert world.get(who, f"/api/sources/{obj_id}").status_code in (403, 404)
+
+
+def test_the_filter_editor_shows_the_servers_error_for_an_invalid_stage(
+    world: World, browser: Browser
+) -> None:
+    """The admin edits the Scanners' filter: a stage the engine does not know is refused by the
+    server with its reason shown under the editor, and no version is made."""
+    versions_before = data(world.http.get(f"/api/filters/{world.filter_id}"))
+    settings = world.settings
+    with logged_in(browser, world.base_url, settings.admin_user, settings.admin_password) as page:
+        page.goto(f"/filter/{world.filter_id}")
+        expect(page.get_by_role("heading", level=1)).to_contain_text(FILTER_NAME)
+        editor = page.get_by_label("Pipeline (JSON)")
+        expect(editor).to_contain_text("$match")
+        editor.fill('[{"$match": {"candidate.magpsf": {"$lt": 18}}}, {"$notAStage": {}}]')
+        page.get_by_role("button", name="Save as new version").click()
+        expect(page.get_by_role("alert").filter(has_text="$notAStage")).to_contain_text(
+            "unsupported stage $notAStage in stage 2"
+        )
+        screenshot(page, "filter-error")
+    assert data(world.http.get(f"/api/filters/{world.filter_id}")) == versions_before
