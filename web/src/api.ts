@@ -16,6 +16,12 @@ export type Group = Schemas["skymesh.portal.v1.GroupJson"];
 export type SavedGroup = Schemas["skymesh.portal.v1.SavedGroupJson"];
 export type Profile = Schemas["skymesh.portal.v1.ProfileJson"];
 export type Token = Schemas["skymesh.portal.v1.TokenJson"];
+export type Groups = Schemas["skymesh.portal.v1.GroupsJson"];
+export type GroupDetail = Schemas["skymesh.portal.v1.GroupDetailJson"];
+export type GroupMember = Schemas["skymesh.portal.v1.GroupMemberJson"];
+export type Stream = Schemas["skymesh.portal.v1.StreamJson"];
+export type PortalFilter = Schemas["skymesh.portal.v1.FilterJson"];
+export type AdmissionRequestEntry = Schemas["skymesh.portal.v1.AdmissionRequestJson"];
 
 const TOKEN_KEY = "skymesh.token";
 
