@@ -47,8 +47,11 @@ export default function FilterPage() {
   const justSaved = useRef(false);
   useEffect(() => {
     if (!doc) return;
+    // Read the refs now: the updater runs at the next render, after they change.
+    const previous = shownBase.current;
+    const follow = justSaved.current;
     setText((current) =>
-      current === undefined || current === shownBase.current || justSaved.current ? base || FIRST_PIPELINE : current,
+      current === undefined || current === previous || follow ? base || FIRST_PIPELINE : current,
     );
     justSaved.current = false;
     shownBase.current = base;

@@ -67,9 +67,10 @@ export default function GroupPage() {
             <span className="badge saved">{isSystemAdmin(profile) && !isMember ? "system admin" : "you administer it"}</span>
           )}
         </p>
-        {canAdmin && <GroupSettings key={`${detail.name}|${detail.nickname}|${detail.description}`} group={detail} onSaved={group.reload} />}
+        {canAdmin && <GroupSettings group={detail} onSaved={group.reload} />}
       </header>
       {group.error && <Status error={group.error} />}
+      <div className="cards">
       <div className="grid-2">
         <MembersSection
           groupId={groupId}
@@ -107,6 +108,7 @@ export default function GroupPage() {
         streams={detail.streams ?? []}
         canCreate={canAdmin || isMember}
       />
+      </div>
     </>
   );
 }

@@ -25,7 +25,9 @@ type Result = TestReply & { fid: string; objects: Map<string, string> };
 export function FilterTest({ filter }: { filter: FilterDoc }) {
   const action = useAction();
   const lastDay = useAction();
-  const [fid, setFid] = useState(filter.active_fid ?? "");
+  // The version to test: the active one unless another was chosen.
+  const [chosen, setChosen] = useState<string>();
+  const fid = filter.versions.some((version) => version.fid === chosen) ? (chosen ?? "") : (filter.active_fid ?? "");
   const [objectIds, setObjectIds] = useState("");
   const [start, setStart] = useState("");
   const [end, setEnd] = useState("");
@@ -34,13 +36,7 @@ export function FilterTest({ filter }: { filter: FilterDoc }) {
   const [result, setResult] = useState<Result>();
   const [elapsed, setElapsed] = useState(0);
   const running = useRef<AbortController>(null);
-  const ids = { objects: useId(), start: useId(), end: useId(), form: useId() };
-
-  // A version made active elsewhere on the page becomes the one to test, unless one was chosen.
-  const versionKnown = filter.versions.some((version) => version.fid === fid);
-  useEffect(() => {
-    if (!versionKnown) setFid(filter.active_fid ?? "");
-  }, [versionKnown, filter.active_fid]);
+  const ids = { version: useId(), objects: useId(), start: useId(), end: useId(), form: useId() };
 
   useEffect(() => {
     if (!action.busy) return;
@@ -131,9 +127,9 @@ export function FilterTest({ filter }: { filter: FilterDoc }) {
       <h2 id="test">Test on past alerts</h2>
       <form className="stack" onSubmit={run} aria-describedby={ids.form} noValidate>
         <div className="toolbar">
-          <label>
-            Version
-            <select value={fid} onChange={(event) => setFid(event.target.value)}>
+          <div className="field">
+            <label htmlFor={ids.version}>Version</label>
+            <select id={ids.version} value={fid} onChange={(event) => setChosen(event.target.value)}>
               {[...filter.versions].reverse().map((version) => (
                 <option key={version.fid} value={version.fid}>
                   {version.fid}
@@ -141,7 +137,7 @@ export function FilterTest({ filter }: { filter: FilterDoc }) {
                 </option>
               ))}
             </select>
-          </label>
+          </div>
           <label>
             Time limit (s)
             <input
@@ -159,6 +155,7 @@ export function FilterTest({ filter }: { filter: FilterDoc }) {
         <label className="block">
           Object ids
           <textarea
+            className="short"
             rows={2}
             value={objectIds}
             placeholder="ZTF20aajcdad, ZTF17aaaaaas"
@@ -178,7 +175,7 @@ export function FilterTest({ filter }: { filter: FilterDoc }) {
               <input
                 value={start}
                 onChange={(event) => setStart(event.target.value)}
-                placeholder="2020-02-03 12:00 or 2458882.0"
+                placeholder="2020-02-03 12:00"
                 aria-invalid={startError ? true : undefined}
                 aria-describedby={ids.start}
               />
@@ -193,7 +190,7 @@ export function FilterTest({ filter }: { filter: FilterDoc }) {
               <input
                 value={end}
                 onChange={(event) => setEnd(event.target.value)}
-                placeholder="2020-02-04 12:00 or 2458883.0"
+                placeholder="2458883.0"
                 aria-invalid={endError ? true : undefined}
                 aria-describedby={ids.end}
               />

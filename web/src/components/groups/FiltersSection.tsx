@@ -21,8 +21,11 @@ export function FiltersSection({ groupId, filters, streams, canCreate }: Props) 
         readFilterDoc(await unwrap(api.GET("/api/filters/{filter_id}", { params: { path: { filter_id: id } } }))),
       ),
     );
-    return new Map(
-      settled.flatMap((result, index) => (result.status === "fulfilled" ? [[ids[index], result.value] as const] : [])),
+    return new Map<number, FilterDoc | Error>(
+      settled.map((result, index) => [
+        ids[index],
+        result.status === "fulfilled" ? result.value : new Error(String(result.reason)),
+      ]),
     );
   }, [ids.join(",")]);
   const streamName = (id: number | undefined) => streams.find((stream) => stream.id === id)?.name ?? `stream ${id}`;
@@ -40,7 +43,7 @@ export function FiltersSection({ groupId, filters, streams, canCreate }: Props) 
               <tr>
                 <th scope="col">Name</th>
                 <th scope="col">Stream</th>
-                <th scope="col">Active version</th>
+                <th scope="col">Active version (UTC)</th>
                 <th scope="col">State</th>
               </tr>
             </thead>
@@ -66,15 +69,18 @@ export function FiltersSection({ groupId, filters, streams, canCreate }: Props) 
 
 function FilterRow({
   filter,
-  doc,
+  doc: answer,
   loading,
   stream,
 }: {
   filter: PortalFilter;
-  doc: FilterDoc | undefined;
+  doc: FilterDoc | Error | undefined;
   loading: boolean;
   stream: string;
 }) {
+  // Only the group's members read a filter's versions.
+  const unreadable = answer instanceof Error;
+  const doc = unreadable ? undefined : answer;
   const version = doc && activeVersion(doc);
   return (
     <tr>
@@ -86,10 +92,12 @@ function FilterRow({
         {version ? (
           <>
             <span className="mono">{version.fid}</span>{" "}
-            <span className="muted">{formatUtc(version.created_at)}</span>
+            <span className="muted">{formatUtc(version.created_at).slice(0, 16)}</span>
           </>
         ) : (
-          <span className="muted">{loading ? "…" : "no version yet"}</span>
+          <span className="muted" title={unreadable ? answer.message : undefined}>
+            {loading && !answer ? "…" : unreadable ? "members only" : "no version yet"}
+          </span>
         )}
       </td>
       <td>
@@ -108,6 +116,7 @@ function CreateFilter({ groupId, streams }: { groupId: number; streams: Stream[]
   const [name, setName] = useState("");
   const [streamId, setStreamId] = useState("");
   const errorId = useId();
+  const streamSelectId = useId();
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -132,9 +141,9 @@ function CreateFilter({ groupId, streams }: { groupId: number; streams: Stream[]
             Filter name
             <input value={name} onChange={(event) => setName(event.target.value)} aria-describedby={errorId} />
           </label>
-          <label>
-            Stream
-            <select value={streamId} onChange={(event) => setStreamId(event.target.value)} aria-describedby={errorId}>
+          <div className="field">
+            <label htmlFor={streamSelectId}>Stream</label>
+            <select id={streamSelectId} value={streamId} onChange={(event) => setStreamId(event.target.value)} aria-describedby={errorId}>
               <option value="">Choose a stream…</option>
               {streams.map((stream) => (
                 <option key={stream.id} value={String(stream.id)}>
@@ -142,7 +151,7 @@ function CreateFilter({ groupId, streams }: { groupId: number; streams: Stream[]
                 </option>
               ))}
             </select>
-          </label>
+          </div>
           <button type="submit" disabled={action.busy}>
             {action.busy ? "Creating…" : "Create filter"}
           </button>

@@ -20,7 +20,7 @@ export function GroupTable({ groups, caption, standing, empty }: Props) {
         <thead>
           <tr>
             <th scope="col">Name</th>
-            <th scope="col">Nickname</th>
+            <th scope="col" className="hide-narrow">Nickname</th>
             <th scope="col">Description</th>
             {standing && <th scope="col">Membership</th>}
           </tr>
@@ -32,7 +32,7 @@ export function GroupTable({ groups, caption, standing, empty }: Props) {
                 <Link to={`/group/${group.id}`}>{group.name}</Link>
                 {group.private && <span className="badge">private</span>}
               </th>
-              <td>{group.nickname ?? <span className="muted">—</span>}</td>
+              <td className="hide-narrow">{group.nickname ?? <span className="muted">—</span>}</td>
               <td>{group.description ?? <span className="muted">—</span>}</td>
               {standing && <td>{standing(group)}</td>}
             </tr>

@@ -103,7 +103,17 @@ export function MembersSection({ groupId, members, canAdmin, directory, myId, on
         </table>
       </div>
       <ActionStatus action={action} />
-      {canAdmin && <AddMember groupId={groupId} members={members} directory={directory} onAdded={() => onChanged(false)} />}
+      {canAdmin && (
+        <AddMember
+          groupId={groupId}
+          members={members}
+          directory={directory}
+          onAdded={() => {
+            action.clear();
+            onChanged(false);
+          }}
+        />
+      )}
     </section>
   );
 }

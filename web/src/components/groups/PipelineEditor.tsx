@@ -61,6 +61,7 @@ export function PipelineEditor({ filterId, text, onChange, base, canManage, onSa
           ref={editor}
           className="code"
           spellCheck={false}
+          wrap="off"
           autoCapitalize="off"
           autoCorrect="off"
           value={text}

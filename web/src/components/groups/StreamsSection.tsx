@@ -85,8 +85,8 @@ export function StreamsSection({ groupId, streams, myStreams, canAdmin, onChange
       )}
       {canAdmin && (
         <form className="toolbar" onSubmit={add} aria-label="Add a stream">
-          <label htmlFor={selectId}>
-            Stream to add
+          <div className="field">
+            <label htmlFor={selectId}>Stream to add</label>
             <select id={selectId} value={choice} onChange={(event) => setChoice(event.target.value)}>
               <option value="">{addable.length ? "Choose a stream…" : "No other stream of yours"}</option>
               {addable.map((stream) => (
@@ -95,7 +95,7 @@ export function StreamsSection({ groupId, streams, myStreams, canAdmin, onChange
                 </option>
               ))}
             </select>
-          </label>
+          </div>
           <button type="submit" disabled={action.busy || addable.length === 0}>
             {action.busy ? "Saving…" : "Add stream"}
           </button>

@@ -19,10 +19,11 @@ export function TestResults({ result, objects }: { result: TestReply & { fid: st
         <strong>
           {passes.length} alert{passes.length === 1 ? "" : "s"} passed
         </strong>
-        {evaluated !== undefined && ` of ${evaluated} evaluated`} (version <span className="mono">{result.fid}</span>).
+        {evaluated !== undefined && ` of ${evaluated} evaluated`} (version <span className="mono">{result.fid}</span>)
+        {errors && errors.count > 0 ? `; it failed on ${errors.count}.` : "."}
       </p>
       {errors && errors.count > 0 && (
-        <div className="test-errors" role="alert">
+        <div className="test-errors">
           <h4>
             The version failed on {errors.count} alert{errors.count === 1 ? "" : "s"}
           </h4>

@@ -1,5 +1,5 @@
 // A setting saved as soon as it changes, with "Saving…" and then a confirmation or the error.
-import { useState, type ReactNode } from "react";
+import { useEffect, useState, type ReactNode } from "react";
 import { ActionStatus } from "./ActionStatus";
 import { useAction } from "./useAction";
 
@@ -16,13 +16,17 @@ type Props = {
 
 export function Toggle({ label, checked, disabled, hint, save, saved }: Props) {
   const action = useAction();
-  // While saving, show the value asked for, not the one still on the server.
+  // While saving, and until the reloaded value arrives, show the value asked for.
   const [pending, setPending] = useState<boolean>();
+  useEffect(() => setPending(undefined), [checked]);
 
   async function change(next: boolean) {
     setPending(next);
-    await action.run(() => save(next), () => saved(next));
-    setPending(undefined);
+    const done = await action.run(async () => {
+      await save(next);
+      return true;
+    }, () => saved(next));
+    if (!done) setPending(undefined);
   }
 
   return (

@@ -42,7 +42,7 @@ export function VersionsTable({ filter, canManage, onSaved, onLoad }: Props) {
             <thead>
               <tr>
                 <th scope="col">Version</th>
-                <th scope="col">Created</th>
+                <th scope="col">Created (UTC)</th>
                 <th scope="col">Active</th>
                 <th scope="col">Actions</th>
               </tr>
@@ -55,7 +55,7 @@ export function VersionsTable({ filter, canManage, onSaved, onLoad }: Props) {
                     <th scope="row" className="mono">
                       {version.fid}
                     </th>
-                    <td>{formatUtc(version.created_at)}</td>
+                    <td>{formatUtc(version.created_at).replace(" UTC", "")}</td>
                     <td>{active ? <span className="badge saved">active</span> : <span className="muted">—</span>}</td>
                     <td>
                       <div className="row">
