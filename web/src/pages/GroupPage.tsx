@@ -107,6 +107,7 @@ export default function GroupPage() {
         filters={detail.filters ?? []}
         streams={detail.streams ?? []}
         canCreate={canAdmin || isMember}
+        readable={canAdmin || isMember}
       />
       </div>
     </>

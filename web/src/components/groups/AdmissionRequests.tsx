@@ -105,7 +105,8 @@ export function AdmissionRequests({ group, requests, canAdmin, myId, standing, d
           )}
           {standing === "member" && mine.length === 0 && <p className="muted">You are a member of this group.</p>}
           {standing !== "member" && standing !== "pending" && (
-            <JoinGroup group={group} standing={standing} onRequested={onChanged} />
+            // The declined request is stated above: the button alone asks again.
+            <JoinGroup group={group} standing="none" onRequested={onChanged} />
           )}
         </>
       )}

@@ -10,12 +10,20 @@ import { Status } from "../Status";
 import { ActionStatus } from "./ActionStatus";
 import { useAction } from "./useAction";
 
-type Props = { groupId: number; filters: PortalFilter[]; streams: Stream[]; canCreate: boolean };
+type Props = {
+  groupId: number;
+  filters: PortalFilter[];
+  streams: Stream[];
+  canCreate: boolean;
+  /** Only the group's members (and system admins) read its filters' versions. */
+  readable: boolean;
+};
 
-export function FiltersSection({ groupId, filters, streams, canCreate }: Props) {
+export function FiltersSection({ groupId, filters, streams, canCreate, readable }: Props) {
   const ids = filters.map((filter) => filter.id ?? 0);
   // Kowalski's side of each filter (versions, on/off); one failing does not hide the others.
   const docs = useApi(async () => {
+    if (!readable) return new Map<number, FilterDoc | Error>(ids.map((id) => [id, new Error("members only")]));
     const settled = await Promise.allSettled(
       ids.map(async (id) =>
         readFilterDoc(await unwrap(api.GET("/api/filters/{filter_id}", { params: { path: { filter_id: id } } }))),
@@ -27,7 +35,7 @@ export function FiltersSection({ groupId, filters, streams, canCreate }: Props) 
         result.status === "fulfilled" ? result.value : new Error(String(result.reason)),
       ]),
     );
-  }, [ids.join(",")]);
+  }, [ids.join(","), readable]);
   const streamName = (id: number | undefined) => streams.find((stream) => stream.id === id)?.name ?? `stream ${id}`;
 
   return (

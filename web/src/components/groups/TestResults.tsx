@@ -60,8 +60,7 @@ export function TestResults({ result, objects }: { result: TestReply & { fid: st
             <caption className="visually-hidden">Passing alerts</caption>
             <thead>
               <tr>
-                <th scope="col">Candid</th>
-                <th scope="col">Object</th>
+                <th scope="col">Object and candid</th>
                 <th scope="col">Annotations</th>
                 {hasOther && <th scope="col">Other output</th>}
               </tr>
@@ -69,8 +68,11 @@ export function TestResults({ result, objects }: { result: TestReply & { fid: st
             <tbody>
               {passes.slice(0, shown).map((pass) => (
                 <tr key={pass.candid}>
-                  <td className="mono">{pass.candid}</td>
-                  <td className="mono">{pass.objectId ?? objects.get(pass.candid) ?? "—"}</td>
+                  <td className="mono">
+                    <span className="object-id">{pass.objectId ?? objects.get(pass.candid) ?? "—"}</span>
+                    <br />
+                    <span className="muted">{pass.candid}</span>
+                  </td>
                   <td>
                     {pass.annotations && Object.keys(pass.annotations).length > 0 ? (
                       <dl className="annotation-list">
