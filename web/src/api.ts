@@ -24,7 +24,11 @@ export type FollowupRequest = Schemas["skymesh.portal.v1.FollowupRequestJson"];
 export type PassingAlert = Schemas["skymesh.portal.v1.PassingAlertJson"];
 export type Listing = Schemas["skymesh.portal.v1.ListingJson"];
 export type Groups = Schemas["skymesh.portal.v1.GroupsJson"];
-export type FilterEntry = Schemas["skymesh.portal.v1.FilterJson"];
+export type GroupDetail = Schemas["skymesh.portal.v1.GroupDetailJson"];
+export type GroupMember = Schemas["skymesh.portal.v1.GroupMemberJson"];
+export type Stream = Schemas["skymesh.portal.v1.StreamJson"];
+export type PortalFilter = Schemas["skymesh.portal.v1.FilterJson"];
+export type AdmissionRequestEntry = Schemas["skymesh.portal.v1.AdmissionRequestJson"];
 
 const TOKEN_KEY = "skymesh.token";
 

@@ -5,7 +5,8 @@ type Props = { ra: Angle; dec: Angle; galLon?: Angle; galLat?: Angle };
 
 /** RA/Dec in sexagesimal and degrees, and Galactic l/b. */
 export function Coordinates({ ra, dec, galLon, galLat }: Props) {
-  if (ra === undefined || ra === null || dec === undefined || dec === null) return <span className="muted">no position</span>;
+  if (ra === undefined || ra === null || dec === undefined || dec === null)
+    return <span className="muted">no position</span>;
   return (
     <dl className="coordinates">
       <div>

@@ -34,12 +34,20 @@ export function LightCurve({ photometry, compact = false, onPoints }: Props) {
       {!compact && (
         <div className="controls" role="group" aria-label="Light curve options">
           <label htmlFor={`${id}-space`}>Plot</label>
-          <select id={`${id}-space`} value={space} onChange={(e) => setSpace(e.target.value as Space)}>
+          <select
+            id={`${id}-space`}
+            value={space}
+            onChange={(e) => setSpace(e.target.value as Space)}
+          >
             <option value="mag">magnitude</option>
             <option value="flux">flux (µJy)</option>
           </select>
           <label htmlFor={`${id}-bin`}>Bin</label>
-          <select id={`${id}-bin`} value={binDays} onChange={(e) => setBinDays(Number(e.target.value))}>
+          <select
+            id={`${id}-bin`}
+            value={binDays}
+            onChange={(e) => setBinDays(Number(e.target.value))}
+          >
             {BINS.map(([days, label]) => (
               <option key={days} value={days}>
                 {label}

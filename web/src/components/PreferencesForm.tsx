@@ -20,7 +20,9 @@ export function PreferencesForm({ preferences, onSaved }: Props) {
 
   async function submit(event: FormEvent) {
     event.preventDefault();
-    const problems = NUMBER_PREFERENCES.map((p) => checkNumber(texts.get(p) ?? "", p)).filter(Boolean);
+    const problems = NUMBER_PREFERENCES.map((p) => checkNumber(texts.get(p) ?? "", p)).filter(
+      Boolean,
+    );
     if (problems.length) {
       setState({ error: problems.join(" ") });
       return;
@@ -30,7 +32,9 @@ export function PreferencesForm({ preferences, onSaved }: Props) {
       const values = new Map<NumberPreference, number>(
         NUMBER_PREFERENCES.map((p) => [p, Number(texts.get(p))]),
       );
-      await unwrap(api.PATCH("/api/internal/profile", { body: { preferences: preferencesPatch(values) } }));
+      await unwrap(
+        api.PATCH("/api/internal/profile", { body: { preferences: preferencesPatch(values) } }),
+      );
       await onSaved();
       setState({ saved: true });
     } catch (failure) {

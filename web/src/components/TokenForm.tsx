@@ -44,7 +44,9 @@ export function TokenForm({ acls, onCreate }: Props) {
                 type="checkbox"
                 checked={chosen.includes(acl)}
                 onChange={(event) =>
-                  setChosen((list) => (event.target.checked ? [...list, acl] : list.filter((a) => a !== acl)))
+                  setChosen((list) =>
+                    event.target.checked ? [...list, acl] : list.filter((a) => a !== acl),
+                  )
                 }
               />
               {acl}

@@ -60,7 +60,8 @@ export function fromExtendedJson(value: Json): Json {
     if (key === "$numberLong" && typeof inner === "string") {
       return Number.isSafeInteger(Number(inner)) ? Number(inner) : inner;
     }
-    if ((key === "$numberDouble" || key === "$numberInt") && typeof inner === "string") return Number(inner);
+    if ((key === "$numberDouble" || key === "$numberInt") && typeof inner === "string")
+      return Number(inner);
     if (key === "$numberDecimal" && typeof inner === "string") return inner;
     if (key === "$oid" && typeof inner === "string") return inner;
     if (key === "$binary") return null;
@@ -112,7 +113,11 @@ export type Survey = {
 
 const SURVEYS: Record<string, Survey> = {
   ZTF: { idField: "objectId", filters: { 1: "ztfg", 2: "ztfr", 3: "ztfi" }, instrument: "ZTF" },
-  WNTR: { idField: "objectid", filters: { 1: "ps1::y", 2: "2massj", 3: "2massh" }, instrument: "WINTER" },
+  WNTR: {
+    idField: "objectid",
+    filters: { 1: "ps1::y", 2: "2massj", 3: "2massh" },
+    instrument: "WINTER",
+  },
 };
 
 export const DEFAULT_CATALOGS = ["ZTF_alerts", "WNTR_alerts"];
@@ -125,7 +130,9 @@ export function surveyOf(catalog: string): Survey {
 /** The alert collections among info/catalog_names' answer (not their _aux companions). */
 export function alertCatalogs(names: Json): string[] {
   if (!Array.isArray(names)) return [];
-  return names.filter((name): name is string => typeof name === "string" && /_alerts$/.test(name)).sort();
+  return names
+    .filter((name): name is string => typeof name === "string" && /_alerts$/.test(name))
+    .sort();
 }
 
 // ---- Queries (Kowalski's JSON requests) ----
@@ -185,8 +192,17 @@ export function candidQuery(catalog: string, candid: string): ArchiveQuery {
 
 /** What a list of objects shows of each alert. */
 function summaryProjection(catalog: string): Doc {
-  const fields = ["candid", "candidate.jd", "candidate.fid", "candidate.magpsf", "candidate.sigmapsf",
-    "candidate.isdiffpos", "candidate.ra", "candidate.dec", "candidate.programid"];
+  const fields = [
+    "candid",
+    "candidate.jd",
+    "candidate.fid",
+    "candidate.magpsf",
+    "candidate.sigmapsf",
+    "candidate.isdiffpos",
+    "candidate.ra",
+    "candidate.dec",
+    "candidate.programid",
+  ];
   return Object.fromEntries([surveyOf(catalog).idField, ...fields].map((field) => [field, 1]));
 }
 
@@ -261,7 +277,8 @@ export function alertScores(alert: Doc): Score[] {
   const scores: Score[] = [];
   for (const name of ["drb", "rb"]) {
     const value = num(alert, `candidate.${name}`);
-    if (value !== undefined) scores.push({ name, value, version: text(alert, `candidate.${name}version`) });
+    if (value !== undefined)
+      scores.push({ name, value, version: text(alert, `candidate.${name}version`) });
   }
   const classifications = alert.classifications;
   if (isDoc(classifications)) {
@@ -389,7 +406,8 @@ function forcedPhotometry(records: Doc[], survey: Survey): Photometry[] {
     const jd = num(record, "jd");
     const fid = record.fid;
     // Only the pipeline's good measurements (procstatus 0) are photometry.
-    if (record.procstatus !== undefined && record.procstatus !== "0" && record.procstatus !== 0) continue;
+    if (record.procstatus !== undefined && record.procstatus !== "0" && record.procstatus !== 0)
+      continue;
     if (jd === undefined || typeof fid !== "number" || !survey.filters[fid]) continue;
     const mag = num(record, "mag");
     const snr = num(record, "snr");
@@ -410,7 +428,8 @@ function forcedPhotometry(records: Doc[], survey: Survey): Photometry[] {
   return rows;
 }
 
-const asDocs = (value: Json | undefined): Doc[] => (Array.isArray(value) ? value.filter(isDoc) : []);
+const asDocs = (value: Json | undefined): Doc[] =>
+  Array.isArray(value) ? value.filter(isDoc) : [];
 
 // ---- Positions and cones ----
 
@@ -513,7 +532,9 @@ export function crossMatchSummaries(
         const position = rowPosition(row);
         const distance =
           stored ??
-          (position && object ? separationArcsec(object.ra, object.dec, position.ra, position.dec) : undefined);
+          (position && object
+            ? separationArcsec(object.ra, object.dec, position.ra, position.dec)
+            : undefined);
         return { row, distance };
       });
       matches.sort((a, b) => (a.distance ?? Infinity) - (b.distance ?? Infinity));
@@ -525,7 +546,10 @@ export function crossMatchSummaries(
 /** A catalog row's first `max` plain fields (no ids of the database, coordinates or arrays). */
 export function rowFields(row: Doc, max = 6): [string, Json][] {
   return Object.entries(row)
-    .filter(([key, value]) => key !== "_id" && key !== "coordinates" && value !== null && typeof value !== "object")
+    .filter(
+      ([key, value]) =>
+        key !== "_id" && key !== "coordinates" && value !== null && typeof value !== "object",
+    )
     .slice(0, max);
 }
 
@@ -594,11 +618,21 @@ export function alertsSearch(state: AlertsState): { search: AlertsSearch; errors
   const coneTyped = Boolean(state.ra.trim() || state.dec.trim());
   if (id) {
     if (coneTyped) {
-      return { search: { kind: "none" }, errors: { form: "Search by an id or by a cone, not both: clear one." } };
+      return {
+        search: { kind: "none" },
+        errors: { form: "Search by an id or by a cone, not both: clear one." },
+      };
     }
-    if (CANDID.test(id)) return { search: { kind: "candid", catalog, candid: id.replace(/^0+(?=\d)/, "") }, errors: {} };
+    if (CANDID.test(id))
+      return {
+        search: { kind: "candid", catalog, candid: id.replace(/^0+(?=\d)/, "") },
+        errors: {},
+      };
     if (!OBJECT_ID.test(id)) {
-      return { search: { kind: "none" }, errors: { id: "Not an object id (e.g. ZTF20aajcdad) or an alert's candid." } };
+      return {
+        search: { kind: "none" },
+        errors: { id: "Not an object id (e.g. ZTF20aajcdad) or an alert's candid." },
+      };
     }
     return { search: { kind: "object", catalog, objectId: id }, errors: {} };
   }

@@ -41,7 +41,9 @@ export function lightCurveTraces(points: Point[], space: Space): Trace[] {
         name: `${filter} limit`,
         legendgroup: filter,
         x: limits.map((p) => p.mjd),
-        y: limits.map((p) => (space === "mag" ? (p.limit as number) : magToFlux(p.limit as number))),
+        y: limits.map((p) =>
+          space === "mag" ? (p.limit as number) : magToFlux(p.limit as number),
+        ),
         marker: { color: colour, size: 8, symbol: "triangle-down-open", line: { width: 1.5 } },
         hovertemplate:
           `${filter} limit<br>MJD %{x:.5f}<br>` +
@@ -61,9 +63,10 @@ export function lightCurveLayout(space: Space, compact = false): Layout {
     // Plain MJDs: no SI suffix ("58.85k"), no thousands separator, decimals only when needed.
     xaxis: { title: { text: "MJD" }, zeroline: false, tickformat: ".5~f" },
     // Magnitudes grow fainter upwards on the page's down: the axis is reversed.
-    yaxis: space === "mag"
-      ? { title: { text: "AB mag" }, autorange: "reversed", zeroline: false }
-      : { title: { text: "flux (µJy)" }, zeroline: true },
+    yaxis:
+      space === "mag"
+        ? { title: { text: "AB mag" }, autorange: "reversed", zeroline: false }
+        : { title: { text: "flux (µJy)" }, zeroline: true },
     legend: { orientation: "h", y: compact ? -0.35 : -0.2 },
     showlegend: !compact,
     paper_bgcolor: "rgba(0,0,0,0)",

@@ -75,7 +75,14 @@ describe("binPoints", () => {
   });
 
   it("leaves limits alone and is the identity without a window", () => {
-    const limit: Point = { mjd: 100.3, filter: "ztfg", instrument: "", origin: "", limit: 20, count: 1 };
+    const limit: Point = {
+      mjd: 100.3,
+      filter: "ztfg",
+      instrument: "",
+      origin: "",
+      limit: 20,
+      count: 1,
+    };
     const points = [detection(100.1, 10, 1), limit];
     expect(binPoints(points, 0)).toBe(points);
     const binned = binPoints(points, 1);
@@ -101,6 +108,8 @@ describe("colours and export", () => {
     const csv = toCsv(toPoints([{ ...row(59000, "ztfg", 18, 0.1, 20), origin: 'a,"b"' }]));
     const lines = csv.trimEnd().split("\n");
     expect(lines).toHaveLength(2);
-    expect(lines[1]).toBe(`59000.000000,ztfg,18.0000,0.1000,20.0000,${magToFlux(18).toFixed(4)},${magErrToFluxErr(magToFlux(18), 0.1).toFixed(4)},ZTF,"a,""b"""`);
+    expect(lines[1]).toBe(
+      `59000.000000,ztfg,18.0000,0.1000,20.0000,${magToFlux(18).toFixed(4)},${magErrToFluxErr(magToFlux(18), 0.1).toFixed(4)},ZTF,"a,""b"""`,
+    );
   });
 });

@@ -108,7 +108,10 @@ function combine(members: Point[]): Point {
   const mjd = members.reduce((sum, p) => sum + p.mjd, 0) / members.length;
   const fluxerr = weighted
     ? Math.sqrt(1 / total)
-    : standardError(members.map((p) => p.flux as number), flux);
+    : standardError(
+        members.map((p) => p.flux as number),
+        flux,
+      );
   const first = members[0];
   const limits = members.map((p) => p.limit).filter(finite);
   return {

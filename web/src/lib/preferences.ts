@@ -12,14 +12,47 @@ export type NumberPreference = {
 };
 
 export const NUMBER_PREFERENCES: NumberPreference[] = [
-  { path: ["recentSources", "maxNumSources"], label: "Recently saved: sources shown", min: 1, max: 100, fallback: 10 },
-  { path: ["topSources", "maxNumSources"], label: "Most viewed: sources shown", min: 1, max: 100, fallback: 10 },
-  { path: ["topSources", "sinceDaysAgo"], label: "Most viewed: over the last days", min: 1, max: 365, fallback: 7 },
-  { path: ["newsFeed", "numItems"], label: "News feed: items shown", min: 1, max: 1000, fallback: 50 },
-  { path: ["scanning", "numPerPage"], label: "Scanning: candidates per page", min: 10, max: 100, fallback: 25 },
+  {
+    path: ["recentSources", "maxNumSources"],
+    label: "Recently saved: sources shown",
+    min: 1,
+    max: 100,
+    fallback: 10,
+  },
+  {
+    path: ["topSources", "maxNumSources"],
+    label: "Most viewed: sources shown",
+    min: 1,
+    max: 100,
+    fallback: 10,
+  },
+  {
+    path: ["topSources", "sinceDaysAgo"],
+    label: "Most viewed: over the last days",
+    min: 1,
+    max: 365,
+    fallback: 7,
+  },
+  {
+    path: ["newsFeed", "numItems"],
+    label: "News feed: items shown",
+    min: 1,
+    max: 1000,
+    fallback: 50,
+  },
+  {
+    path: ["scanning", "numPerPage"],
+    label: "Scanning: candidates per page",
+    min: 10,
+    max: 100,
+    fallback: 25,
+  },
 ];
 
-export function readNumber(preferences: Preferences | undefined, preference: NumberPreference): number {
+export function readNumber(
+  preferences: Preferences | undefined,
+  preference: NumberPreference,
+): number {
   const [section, key] = preference.path;
   const value = (preferences?.[section] as Record<string, unknown> | undefined)?.[key];
   return typeof value === "number" && Number.isFinite(value) ? value : preference.fallback;
@@ -28,7 +61,8 @@ export function readNumber(preferences: Preferences | undefined, preference: Num
 /** A problem with a typed value, or undefined when it is a whole number within bounds. */
 export function checkNumber(text: string, preference: NumberPreference): string | undefined {
   const value = Number(text);
-  if (text.trim() === "" || !Number.isInteger(value)) return `${preference.label}: a whole number, please.`;
+  if (text.trim() === "" || !Number.isInteger(value))
+    return `${preference.label}: a whole number, please.`;
   if (value < preference.min || value > preference.max) {
     return `${preference.label}: from ${preference.min} to ${preference.max}.`;
   }

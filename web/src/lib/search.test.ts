@@ -124,7 +124,13 @@ describe("parseRadius", () => {
 describe("sources search", () => {
   it("defaults to the newest saves, 25 a page", () => {
     const state = readSourcesState(new URLSearchParams());
-    expect(state).toMatchObject({ sortBy: "saved_at", sortOrder: "desc", page: 1, perPage: 25, groupIds: [] });
+    expect(state).toMatchObject({
+      sortBy: "saved_at",
+      sortOrder: "desc",
+      page: 1,
+      perPage: 25,
+      groupIds: [],
+    });
     expect(writeSourcesState(state).toString()).toBe("");
   });
 
@@ -170,7 +176,12 @@ describe("sources search", () => {
     expect(query.savedAfter).toBe("2026-12-01T00:00:00");
     expect(query.savedBefore).toBe("2026-12-03T23:59:59.999");
     expect(query.group_ids).toBe("4");
-    expect(query).toMatchObject({ pageNumber: "1", numPerPage: "25", sortBy: "saved_at", sortOrder: "desc" });
+    expect(query).toMatchObject({
+      pageNumber: "1",
+      numPerPage: "25",
+      sortBy: "saved_at",
+      sortOrder: "desc",
+    });
   });
 
   it("leaves the cone out when no position is given", () => {

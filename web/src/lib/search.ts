@@ -133,11 +133,15 @@ export function parsePosition(
     if (halves) [ra, dec] = halves;
   }
   const parsedRa = parseRa(ra);
-  const parsedDec = dec ? parseDec(dec) : fail<number>("Enter a declination (or leave both empty).");
+  const parsedDec = dec
+    ? parseDec(dec)
+    : fail<number>("Enter a declination (or leave both empty).");
   const errors: PositionErrors = {};
-  if (!parsedRa.ok) errors.ra = ra ? parsedRa.error : "Enter a right ascension (or leave both empty).";
+  if (!parsedRa.ok)
+    errors.ra = ra ? parsedRa.error : "Enter a right ascension (or leave both empty).";
   if (!parsedDec.ok) errors.dec = parsedDec.error;
-  if (parsedRa.ok && parsedDec.ok) return { position: { ra: parsedRa.value, dec: parsedDec.value }, errors };
+  if (parsedRa.ok && parsedDec.ok)
+    return { position: { ra: parsedRa.value, dec: parsedDec.value }, errors };
   return { errors };
 }
 
@@ -150,7 +154,8 @@ export function parseRadius(input: string, max = MAX_RADIUS_ARCSEC): Result<numb
   const match = /^(\d+(?:\.\d*)?|\.\d+)\s*("|arcsec|''|'|arcmin|°|d|deg)?$/i.exec(text);
   if (!match) return fail("Radius: not a positive number of arcseconds (e.g. 5).");
   const unit = (match[2] ?? "arcsec").toLowerCase();
-  const scale = unit === "'" || unit === "arcmin" ? 60 : ["°", "d", "deg"].includes(unit) ? 3600 : 1;
+  const scale =
+    unit === "'" || unit === "arcmin" ? 60 : ["°", "d", "deg"].includes(unit) ? 3600 : 1;
   const arcsec = Number(match[1]) * scale;
   if (!(arcsec > 0)) return fail("Radius must be more than 0.");
   if (arcsec > max) return fail(`Radius must be at most ${max}″ (${max / 3600}°).`);
@@ -159,7 +164,9 @@ export function parseRadius(input: string, max = MAX_RADIUS_ARCSEC): Result<numb
 
 // ---- The sources list's search ----
 
-export type SourcesQuery = NonNullable<operations["PortalService_ListSources"]["parameters"]["query"]>;
+export type SourcesQuery = NonNullable<
+  operations["PortalService_ListSources"]["parameters"]["query"]
+>;
 
 export const SORT_COLUMNS: [string, string][] = [
   ["saved_at", "date saved"],
@@ -235,7 +242,11 @@ export function writeSourcesState(state: SourcesState): URLSearchParams {
   return params;
 }
 
-export type SourcesErrors = PositionErrors & { radius?: string; savedBefore?: string; savedAfter?: string };
+export type SourcesErrors = PositionErrors & {
+  radius?: string;
+  savedBefore?: string;
+  savedAfter?: string;
+};
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -247,8 +258,10 @@ export function validateSources(state: SourcesState): SourcesErrors {
     const radius = parseRadius(state.radius);
     if (!radius.ok) result.radius = radius.error;
   }
-  if (state.savedAfter && !DATE.test(state.savedAfter)) result.savedAfter = "Not a date (YYYY-MM-DD).";
-  if (state.savedBefore && !DATE.test(state.savedBefore)) result.savedBefore = "Not a date (YYYY-MM-DD).";
+  if (state.savedAfter && !DATE.test(state.savedAfter))
+    result.savedAfter = "Not a date (YYYY-MM-DD).";
+  if (state.savedBefore && !DATE.test(state.savedBefore))
+    result.savedBefore = "Not a date (YYYY-MM-DD).";
   if (state.savedAfter && state.savedBefore && state.savedAfter > state.savedBefore) {
     result.savedBefore = "“Saved before” is earlier than “saved after”.";
   }

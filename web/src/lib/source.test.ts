@@ -45,7 +45,11 @@ describe("sortPoints", () => {
 });
 
 describe("group choices", () => {
-  const group = (id: number, name: string, single = false): Group => ({ id, name, single_user_group: single });
+  const group = (id: number, name: string, single = false): Group => ({
+    id,
+    name,
+    single_user_group: single,
+  });
   const demo = group(4, "Demo");
   const site = group(1, "Sitewide Group");
   const other = group(7, "Other");
@@ -82,7 +86,11 @@ describe("follow-up payloads", () => {
   });
 
   it("builds the payload with the chosen filters", () => {
-    const result = followupPayload({ ...form, filters: ["ztfg", "ztfr"], note: " ToO " }, ["ztfg", "ztfr", "ztfi"]);
+    const result = followupPayload({ ...form, filters: ["ztfg", "ztfr"], note: " ToO " }, [
+      "ztfg",
+      "ztfr",
+      "ztfi",
+    ]);
     expect(result).toEqual({
       payload: {
         start_date: "2024-05-01",
@@ -130,10 +138,13 @@ describe("encodings", () => {
   });
 
   it("reads integers past 2^53 exactly from JSON text", () => {
-    const text = '{"passing_alerts": [{"passing_alert_id": 2475433850315015012, "x": 1.5}, {"passing_alert_id":7}]}';
+    const text =
+      '{"passing_alerts": [{"passing_alert_id": 2475433850315015012, "x": 1.5}, {"passing_alert_id":7}]}';
     expect(exactIntegers(text, "passing_alert_id")).toEqual(["2475433850315015012", "7"]);
     // What JSON.parse would have given instead:
-    expect(String(JSON.parse(text).passing_alerts[0].passing_alert_id)).not.toBe("2475433850315015012");
+    expect(String(JSON.parse(text).passing_alerts[0].passing_alert_id)).not.toBe(
+      "2475433850315015012",
+    );
   });
 
   it("checks a probability", () => {

@@ -22,7 +22,8 @@ export function sortPoints(points: Point[], key: PointKey, direction: Direction)
       if (missingX && missingY) return a.mjd - b.mjd;
       return missingX ? 1 : -1;
     }
-    const order = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y));
+    const order =
+      typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y));
     return order !== 0 ? sign * order : a.mjd - b.mjd;
   });
 }
@@ -36,7 +37,10 @@ export const mayDo = (profile: Pick<Profile, "acls">, acl: string): boolean =>
   isSystemAdmin(profile) || (profile.acls ?? []).includes(acl);
 
 /** The author (or a system admin) deletes a comment, classification or request. */
-export const isOwn = (profile: Pick<Profile, "id" | "acls">, ownerId: number | null | undefined): boolean =>
+export const isOwn = (
+  profile: Pick<Profile, "id" | "acls">,
+  ownerId: number | null | undefined,
+): boolean =>
   isSystemAdmin(profile) || (ownerId !== undefined && ownerId !== null && ownerId === profile.id);
 
 const byName = (a: Group, b: Group) => (a.name ?? "").localeCompare(b.name ?? "");
@@ -52,9 +56,7 @@ export function saveableGroups(
   admin: boolean,
 ): Group[] {
   const active = new Set(saved.filter((g) => g.active).map((g) => g.id));
-  return (admin ? all : mine)
-    .filter((g) => !g.single_user_group && !active.has(g.id))
-    .sort(byName);
+  return (admin ? all : mine).filter((g) => !g.single_user_group && !active.has(g.id)).sort(byName);
 }
 
 /**
@@ -130,7 +132,8 @@ export function followupPayload(
   const count = Number(form.exposureCount);
   if (!Number.isInteger(count) || count < 1) errors.exposureCount = "At least one exposure.";
   const filters = form.filters.filter((f) => instrumentFilters.includes(f));
-  if (instrumentFilters.length > 0 && filters.length === 0) errors.filters = "Choose at least one filter.";
+  if (instrumentFilters.length > 0 && filters.length === 0)
+    errors.filters = "Choose at least one filter.";
   if (Object.keys(errors).length) return { errors };
   return {
     payload: {
@@ -148,7 +151,10 @@ export function followupPayload(
 /** A payload as short "key: value" text for a table cell. */
 export function payloadSummary(payload: Record<string, unknown> | null | undefined): string {
   return Object.entries(payload ?? {})
-    .map(([key, value]) => `${key}: ${Array.isArray(value) ? value.join(", ") : typeof value === "object" && value !== null ? JSON.stringify(value) : String(value)}`)
+    .map(
+      ([key, value]) =>
+        `${key}: ${Array.isArray(value) ? value.join(", ") : typeof value === "object" && value !== null ? JSON.stringify(value) : String(value)}`,
+    )
     .join("; ");
 }
 

@@ -78,7 +78,9 @@ describe("traces", () => {
   });
 
   it("names a spectrum by instrument, time and label", () => {
-    expect(spectrumName({ ...spectrum(1, [1]), label: "host" })).toBe("SEDM 2024-01-02 03:04:05 (host)");
+    expect(spectrumName({ ...spectrum(1, [1]), label: "host" })).toBe(
+      "SEDM 2024-01-02 03:04:05 (host)",
+    );
   });
 
   it("gives the wavelength range", () => {
@@ -89,11 +91,13 @@ describe("traces", () => {
 
 describe("the observation time in a file's header", () => {
   it("reads DATE-OBS, with or without a time, and a card's {value, comment}", () => {
-    expect(observedAtFromHeader({ "DATE-OBS": "2024-03-04T05:06:07.5" })).toBe("2024-03-04T05:06:07");
-    expect(observedAtFromHeader({ date_obs: "2024-03-04" })).toBe("2024-03-04T00:00:00");
-    expect(observedAtFromHeader({ "DATE-OBS": { value: "2024-03-04T01:00:00+02:00", comment: "x" } })).toBe(
-      "2024-03-03T23:00:00",
+    expect(observedAtFromHeader({ "DATE-OBS": "2024-03-04T05:06:07.5" })).toBe(
+      "2024-03-04T05:06:07",
     );
+    expect(observedAtFromHeader({ date_obs: "2024-03-04" })).toBe("2024-03-04T00:00:00");
+    expect(
+      observedAtFromHeader({ "DATE-OBS": { value: "2024-03-04T01:00:00+02:00", comment: "x" } }),
+    ).toBe("2024-03-03T23:00:00");
   });
 
   it("falls back to MJD-OBS and gives nothing without either", () => {

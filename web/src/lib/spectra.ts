@@ -66,7 +66,16 @@ export function spectrumName(spectrum: SpectrumLike): string {
   return `${spectrum.instrument_name ?? "instrument?"} ${when}${label}`;
 }
 
-const PALETTE = ["#1f77b4", "#d62728", "#2b9a3b", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"];
+const PALETTE = [
+  "#1f77b4",
+  "#d62728",
+  "#2b9a3b",
+  "#9467bd",
+  "#ff7f0e",
+  "#17becf",
+  "#8c564b",
+  "#e377c2",
+];
 
 export const spectrumColour = (index: number): string => PALETTE[index % PALETTE.length];
 
@@ -75,7 +84,9 @@ export function spectrumTraces(spectra: SpectrumLike[], normalised: boolean): Tr
   return spectra.map((spectrum, index) => {
     const fluxes = (spectrum.fluxes ?? []).map((value) => (finite(value) ? value : null));
     const y = normalised ? normalise(fluxes) : fluxes;
-    const unit = normalised ? "" : ` ${fluxUnitLabel(spectrum.units).replace(/^.*\((.*)\)$/, "$1")}`;
+    const unit = normalised
+      ? ""
+      : ` ${fluxUnitLabel(spectrum.units).replace(/^.*\((.*)\)$/, "$1")}`;
     return {
       type: "scatter",
       mode: "lines",
@@ -104,34 +115,52 @@ export function spectrumLayout(yTitle: string): Layout {
 }
 
 /** [min, max] of the finite wavelengths, undefined when there are none. */
-export function wavelengthRange(wavelengths: (number | null)[] | undefined): [number, number] | undefined {
+export function wavelengthRange(
+  wavelengths: (number | null)[] | undefined,
+): [number, number] | undefined {
   const values = (wavelengths ?? []).filter(finite);
   if (values.length === 0) return undefined;
   return [Math.min(...values), Math.max(...values)];
 }
 
 const MJD_UNIX_EPOCH = 40587;
-const DATE_KEYS = ["date-obs", "date_obs", "dateobs", "obsdate", "date-beg", "utc-obs", "observed_at"];
+const DATE_KEYS = [
+  "date-obs",
+  "date_obs",
+  "dateobs",
+  "obsdate",
+  "date-beg",
+  "utc-obs",
+  "observed_at",
+];
 const MJD_KEYS = ["mjd-obs", "mjd_obs", "mjd"];
 
 /** The parser keeps a header card's comment beside its value: {value, comment}. */
 const cardValue = (value: unknown): unknown =>
-  value && typeof value === "object" && "value" in value ? (value as { value: unknown }).value : value;
+  value && typeof value === "object" && "value" in value
+    ? (value as { value: unknown }).value
+    : value;
 
 /**
  * The observation time a spectrum file's header gives (DATE-OBS, or MJD-OBS), as the value of a
  * datetime-local input ("YYYY-MM-DDTHH:MM:SS", UTC); undefined when it gives none.
  */
-export function observedAtFromHeader(altdata: Record<string, unknown> | null | undefined): string | undefined {
+export function observedAtFromHeader(
+  altdata: Record<string, unknown> | null | undefined,
+): string | undefined {
   if (!altdata) return undefined;
-  const byKey = new Map(Object.entries(altdata).map(([key, value]) => [key.toLowerCase(), cardValue(value)]));
+  const byKey = new Map(
+    Object.entries(altdata).map(([key, value]) => [key.toLowerCase(), cardValue(value)]),
+  );
   for (const key of DATE_KEYS) {
     const value = byKey.get(key);
     if (typeof value !== "string") continue;
     const text = value.trim();
     // A bare date (DATE-OBS = '2024-01-02') is midnight; a time with a zone is converted to UTC.
     const hasZone = /(?:Z|[+-]\d\d:?\d\d)$/.test(text);
-    const date = new Date(/^\d{4}-\d\d-\d\d$/.test(text) ? `${text}T00:00:00Z` : hasZone ? text : `${text}Z`);
+    const date = new Date(
+      /^\d{4}-\d\d-\d\d$/.test(text) ? `${text}T00:00:00Z` : hasZone ? text : `${text}Z`,
+    );
     if (!Number.isNaN(date.getTime())) return date.toISOString().slice(0, 19);
   }
   for (const key of MJD_KEYS) {

@@ -6,9 +6,17 @@ const hierarchy = {
   subclasses: [
     {
       class: "Nonstellar",
-      subclasses: [{ class: "Galactic Nuclei", subclasses: [{ class: "Tidal Disruption Event", "other names": ["TDE"] }] }],
+      subclasses: [
+        {
+          class: "Galactic Nuclei",
+          subclasses: [{ class: "Tidal Disruption Event", "other names": ["TDE"] }],
+        },
+      ],
     },
-    { class: "Stellar variable", subclasses: [{ class: "Cataclysmic" }, { class: "Galactic Nuclei" }] },
+    {
+      class: "Stellar variable",
+      subclasses: [{ class: "Cataclysmic" }, { class: "Galactic Nuclei" }],
+    },
     { tags: ["no class"] },
     "junk",
   ],
@@ -25,7 +33,12 @@ describe("flattenHierarchy", () => {
       ["Stellar variable", 1],
       ["Cataclysmic", 2],
     ]);
-    expect(classes[3].path).toEqual(["Time-domain Source", "Nonstellar", "Galactic Nuclei", "Tidal Disruption Event"]);
+    expect(classes[3].path).toEqual([
+      "Time-domain Source",
+      "Nonstellar",
+      "Galactic Nuclei",
+      "Tidal Disruption Event",
+    ]);
     expect(classes[3].aliases).toEqual(["TDE"]);
   });
 

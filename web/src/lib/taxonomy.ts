@@ -42,5 +42,7 @@ export function flattenHierarchy(hierarchy: unknown): TaxonomyClass[] {
 /** A class as an <option>'s text: indented by its depth, aliases in brackets. */
 export function classOptionLabel(entry: TaxonomyClass): string {
   const indent = "\u00a0\u00a0".repeat(entry.depth);
-  return entry.aliases.length ? `${indent}${entry.name} (${entry.aliases.join(", ")})` : `${indent}${entry.name}`;
+  return entry.aliases.length
+    ? `${indent}${entry.name} (${entry.aliases.join(", ")})`
+    : `${indent}${entry.name}`;
 }

@@ -3,11 +3,23 @@ import { useCallback, useMemo } from "react";
 import { useSearchParams } from "react-router-dom";
 import { AlertObject } from "../components/alerts/AlertObject";
 import { AlertSearchForm } from "../components/alerts/AlertSearchForm";
-import { loadCandid, loadCatalogs, loadCone, loadObject, type AlertsResult } from "../components/alerts/archive";
+import {
+  loadCandid,
+  loadCatalogs,
+  loadCone,
+  loadObject,
+  type AlertsResult,
+} from "../components/alerts/archive";
 import { ConeResults } from "../components/alerts/ConeResults";
 import { RecentAlerts } from "../components/alerts/RecentAlerts";
 import { Status } from "../components/Status";
-import { alertsSearch, DEFAULT_CATALOGS, readAlertsState, writeAlertsState, type AlertsState } from "../lib/alerts";
+import {
+  alertsSearch,
+  DEFAULT_CATALOGS,
+  readAlertsState,
+  writeAlertsState,
+  type AlertsState,
+} from "../lib/alerts";
 import { useApi } from "../useApi";
 
 export default function AlertsPage() {
@@ -30,17 +42,25 @@ export default function AlertsPage() {
     }
   }, [search]);
 
-  const onSearch = useCallback((next: AlertsState) => setParams(writeAlertsState(next)), [setParams]);
+  const onSearch = useCallback(
+    (next: AlertsState) => setParams(writeAlertsState(next)),
+    [setParams],
+  );
   const value = result.value;
 
   return (
     <>
       <h1>Alert archive</h1>
       <p className="muted intro">
-        Alerts as the archive holds them, with their ML scores, history and cross-matches. You see the
-        alerts of the programs your streams grant.
+        Alerts as the archive holds them, with their ML scores, history and cross-matches. You see
+        the alerts of the programs your streams grant.
       </p>
-      <AlertSearchForm key={key} catalogs={catalogs.value ?? DEFAULT_CATALOGS} state={state} onSearch={onSearch} />
+      <AlertSearchForm
+        key={key}
+        catalogs={catalogs.value ?? DEFAULT_CATALOGS}
+        state={state}
+        onSearch={onSearch}
+      />
       {search.kind === "none" && <RecentAlerts catalog={state.catalog} />}
       {search.kind !== "none" && (
         <section aria-label="Alert results" aria-busy={result.loading} className="results">
@@ -52,13 +72,21 @@ export default function AlertsPage() {
           {!result.loading && <Status error={result.error} />}
           {!result.loading && !result.error && value?.kind === "missing" && (
             <p className="status" role="status">
-              No {value.what} in {value.catalog} among the alerts you can read. Check the id and the survey.
+              No {value.what} in {value.catalog} among the alerts you can read. Check the id and the
+              survey.
             </p>
           )}
           {!result.loading && !result.error && value?.kind === "cone" && (
-            <ConeResults catalog={value.catalog} objects={value.objects} alerts={value.alerts} radius={value.radius} />
+            <ConeResults
+              catalog={value.catalog}
+              objects={value.objects}
+              alerts={value.alerts}
+              radius={value.radius}
+            />
           )}
-          {!result.loading && !result.error && value?.kind === "object" && <AlertObject result={value} />}
+          {!result.loading && !result.error && value?.kind === "object" && (
+            <AlertObject result={value} />
+          )}
         </section>
       )}
     </>

@@ -26,7 +26,9 @@ export default function ProfilePage() {
   async function revoke(tokenId: string) {
     setError(undefined);
     try {
-      await unwrap(api.DELETE("/api/internal/tokens/{token_id}", { params: { path: { token_id: tokenId } } }));
+      await unwrap(
+        api.DELETE("/api/internal/tokens/{token_id}", { params: { path: { token_id: tokenId } } }),
+      );
       if (created?.id === tokenId) setCreated(undefined);
       tokens.reload();
     } catch (failure) {
@@ -59,15 +61,18 @@ export default function ProfilePage() {
       <section aria-labelledby="tokens">
         <h2 id="tokens">API tokens</h2>
         <p className="muted">
-          Scripts send a token as <code className="mono">Authorization: token &lt;id&gt;</code>. A token
-          acts as you, limited to its ACLs.
+          Scripts send a token as <code className="mono">Authorization: token &lt;id&gt;</code>. A
+          token acts as you, limited to its ACLs.
         </p>
         {created && (
           <p className="status ok" role="status">
             Token “{created.name}” created: <code className="mono new-token">{created.id}</code>
           </p>
         )}
-        <Status loading={tokens.loading && !tokens.value} error={tokens.error ?? (error ? new Error(error) : undefined)} />
+        <Status
+          loading={tokens.loading && !tokens.value}
+          error={tokens.error ?? (error ? new Error(error) : undefined)}
+        />
         {tokens.value && (
           <div className="table-wrap">
             <table aria-label="My tokens">
@@ -77,7 +82,9 @@ export default function ProfilePage() {
                   <th scope="col">Token</th>
                   <th scope="col">ACLs</th>
                   <th scope="col">Created</th>
-                  <th scope="col"><span className="visually-hidden">Actions</span></th>
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -88,8 +95,12 @@ export default function ProfilePage() {
                     <td>{(token.acls ?? []).join(", ") || "read only"}</td>
                     <td>{formatUtc(token.created_at)}</td>
                     <td>
-                      <button type="button" className="danger" onClick={() => revoke(token.id as string)}
-                        aria-label={`Revoke token ${token.name}`}>
+                      <button
+                        type="button"
+                        className="danger"
+                        onClick={() => revoke(token.id as string)}
+                        aria-label={`Revoke token ${token.name}`}
+                      >
                         Revoke
                       </button>
                     </td>
@@ -101,7 +112,10 @@ export default function ProfilePage() {
         )}
         <TokenForm acls={profile.acls ?? []} onCreate={create} />
       </section>
-      <PreferencesForm preferences={profile.preferences as Preferences | undefined} onSaved={refresh} />
+      <PreferencesForm
+        preferences={profile.preferences as Preferences | undefined}
+        onSaved={refresh}
+      />
     </>
   );
 }

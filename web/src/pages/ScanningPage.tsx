@@ -7,7 +7,14 @@ import { TaxonomyClasses } from "../components/scanning/QuickClassify";
 import { SaveDialog } from "../components/scanning/SaveDialog";
 import { ScanForm } from "../components/scanning/ScanForm";
 import { Status } from "../components/Status";
-import { candidateQuery, presetGroups, readScanState, sameSearch, writeScanState, type ScanState } from "../lib/scanning";
+import {
+  candidateQuery,
+  presetGroups,
+  readScanState,
+  sameSearch,
+  writeScanState,
+  type ScanState,
+} from "../lib/scanning";
 import { readNumber, NUMBER_PREFERENCES, type Preferences } from "../lib/preferences";
 import { flattenHierarchy } from "../lib/taxonomy";
 import { useProfile } from "../session";
@@ -41,7 +48,9 @@ export default function ScanningPage() {
   const page = useApi(async () => {
     const previous = lastSearch.current;
     const queryId = previous && sameSearch(previous.state, state) ? previous.queryId : undefined;
-    const data = await unwrap(api.GET("/api/candidates", { params: { query: candidateQuery(state, queryId) } }));
+    const data = await unwrap(
+      api.GET("/api/candidates", { params: { query: candidateQuery(state, queryId) } }),
+    );
     lastSearch.current = { state, queryId: data.queryID };
     return data;
   }, [state]);
@@ -60,11 +69,15 @@ export default function ScanningPage() {
   async function unreject(objId: string) {
     const listingId = rejections.get(objId);
     if (listingId === undefined) return;
-    await unwrap(api.DELETE("/api/listing/{listing_id}", { params: { path: { listing_id: listingId } } }));
+    await unwrap(
+      api.DELETE("/api/listing/{listing_id}", { params: { path: { listing_id: listingId } } }),
+    );
     rejected.reload();
   }
   async function save(objId: string, groupIds: number[]) {
-    await unwrap(api.POST("/api/sources", { body: { id: objId, group_ids: groupIds.map(String) } }));
+    await unwrap(
+      api.POST("/api/sources", { body: { id: objId, group_ids: groupIds.map(String) } }),
+    );
     page.reload();
   }
   async function classify(candidate: Candidate, classification: string) {
@@ -89,15 +102,23 @@ export default function ScanningPage() {
   const pages = Math.max(1, Math.ceil(total / state.perPage));
   const pager = (
     <nav className="pager" aria-label="Candidate pages">
-      <button type="button" className="secondary" disabled={state.page <= 1}
-        onClick={() => search({ ...state, page: state.page - 1 })}>
+      <button
+        type="button"
+        className="secondary"
+        disabled={state.page <= 1}
+        onClick={() => search({ ...state, page: state.page - 1 })}
+      >
         Previous page
       </button>
       <span>
         Page {state.page} of {pages}
       </span>
-      <button type="button" className="secondary" disabled={state.page >= pages}
-        onClick={() => search({ ...state, page: state.page + 1 })}>
+      <button
+        type="button"
+        className="secondary"
+        disabled={state.page >= pages}
+        onClick={() => search({ ...state, page: state.page + 1 })}
+      >
         Next page
       </button>
     </nav>
@@ -107,12 +128,15 @@ export default function ScanningPage() {
     <>
       <h1>Scan candidates</h1>
       <Status error={groups.error} />
-      {groups.value && <ScanForm key={params.toString()} groups={myGroups} state={state} onSearch={search} />}
+      {groups.value && (
+        <ScanForm key={params.toString()} groups={myGroups} state={state} onSearch={search} />
+      )}
       <Status loading={page.loading && !data} error={page.error} />
       {data && (
         <section aria-label="Candidates" aria-busy={page.loading}>
           <p role="status">
-            {total.toLocaleString("en-US")} candidate{total === 1 ? "" : "s"} {state.groupIds.length ? `in groups ${joinIds(state.groupIds)}` : "in my groups"}
+            {total.toLocaleString("en-US")} candidate{total === 1 ? "" : "s"}{" "}
+            {state.groupIds.length ? `in groups ${joinIds(state.groupIds)}` : "in my groups"}
           </p>
           {total > state.perPage && pager}
           <div className="cards">
@@ -138,7 +162,10 @@ export default function ScanningPage() {
         <SaveDialog
           objId={saving.id as string}
           groups={myGroups}
-          preset={presetGroups(saving.passing_group_ids ?? [], myGroups.map((g) => g.id as number))}
+          preset={presetGroups(
+            saving.passing_group_ids ?? [],
+            myGroups.map((g) => g.id as number),
+          )}
           onSave={(groupIds) => save(saving.id as string, groupIds)}
           onClose={() => setSaving(undefined)}
         />

@@ -52,7 +52,12 @@ export default function SourcePage() {
           <Annotations annotations={obj.annotations ?? []} />
         </section>
         <CommentsSection objId={objId} initial={obj.comments} profile={profile} groups={myGroups} />
-        <ClassificationsSection objId={objId} initial={obj.classifications} profile={profile} groups={myGroups} />
+        <ClassificationsSection
+          objId={objId}
+          initial={obj.classifications}
+          profile={profile}
+          groups={myGroups}
+        />
         <CandidateHistory objId={objId} groups={groups.value?.all_groups ?? myGroups} />
         <FollowupSection
           objId={objId}

@@ -33,7 +33,10 @@ export default function SourcesPage() {
     return unwrap(api.GET("/api/sources", { params: { query: sourcesQuery(state) } }));
   }, [state, invalid]);
 
-  const search = useCallback((next: SourcesState) => setParams(writeSourcesState(next)), [setParams]);
+  const search = useCallback(
+    (next: SourcesState) => setParams(writeSourcesState(next)),
+    [setParams],
+  );
   const goTo = useCallback(
     (pageNumber: number) => {
       search({ ...state, page: pageNumber });
@@ -89,7 +92,13 @@ export default function SourcesPage() {
             <>
               <SourcesTable sources={sources} />
               {lastPage > 1 && (
-                <Pager label="Source pages" page={state.page} perPage={state.perPage} total={total} onPage={goTo} />
+                <Pager
+                  label="Source pages"
+                  page={state.page}
+                  perPage={state.perPage}
+                  total={total}
+                  onPage={goTo}
+                />
               )}
             </>
           )}

@@ -13,7 +13,8 @@ export function AlertDetails({ row }: { row: AlertRow }) {
             <div key={score.name}>
               <dt>{score.name}</dt>
               <dd className="mono">
-                {formatAlertValue(score.value)} {score.version && <span className="muted">({score.version})</span>}
+                {formatAlertValue(score.value)}{" "}
+                {score.version && <span className="muted">({score.version})</span>}
               </dd>
             </div>
           ))}

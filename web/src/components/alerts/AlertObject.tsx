@@ -21,7 +21,9 @@ export function AlertObject({ result }: { result: ObjectResult }) {
   const position = meanPosition(rows);
   const latest = rows.at(-1);
   const jds = rows.map((row) => row.jd).filter((jd): jd is number => jd !== undefined);
-  const programs = [...new Set(rows.map((row) => row.programid).filter((p) => p !== undefined))].sort();
+  const programs = [
+    ...new Set(rows.map((row) => row.programid).filter((p) => p !== undefined)),
+  ].sort();
   const history = Array.isArray(aux?.prv_candidates) ? aux.prv_candidates.length : 0;
   const forcedCount = Array.isArray(aux?.fp_hists) ? aux.fp_hists.length : 0;
 
@@ -40,7 +42,8 @@ export function AlertObject({ result }: { result: ObjectResult }) {
             {history > 0 && (
               <span className="muted">
                 {" "}
-                · {history} earlier point{history === 1 ? "" : "s"} (detections, limits) in the history
+                · {history} earlier point{history === 1 ? "" : "s"} (detections, limits) in the
+                history
               </span>
             )}
           </dd>
@@ -55,7 +58,12 @@ export function AlertObject({ result }: { result: ObjectResult }) {
         </dl>
         <div>
           <h3>Mean position</h3>
-          <Coordinates ra={position?.ra} dec={position?.dec} galLon={latest?.galLon} galLat={latest?.galLat} />
+          <Coordinates
+            ra={position?.ra}
+            dec={position?.dec}
+            galLon={latest?.galLon}
+            galLat={latest?.galLat}
+          />
         </div>
       </div>
 
@@ -63,7 +71,11 @@ export function AlertObject({ result }: { result: ObjectResult }) {
         <h3 id={`${headingId}-lc`}>Light curve</h3>
         {forcedCount > 0 && (
           <label className="inline">
-            <input type="checkbox" checked={forced} onChange={(event) => setForced(event.target.checked)} />
+            <input
+              type="checkbox"
+              checked={forced}
+              onChange={(event) => setForced(event.target.checked)}
+            />
             Include forced photometry ({forcedCount} epochs)
           </label>
         )}

@@ -1,6 +1,11 @@
 // The alert archive search: a catalog, then an object id (or a candid) or a cone.
 import { useId, useRef, useState, type FormEvent } from "react";
-import { alertsSearch, DEFAULT_CONE_RADIUS, type AlertsErrors, type AlertsState } from "../../lib/alerts";
+import {
+  alertsSearch,
+  DEFAULT_CONE_RADIUS,
+  type AlertsErrors,
+  type AlertsState,
+} from "../../lib/alerts";
 import { splitPosition } from "../../lib/search";
 import { Field, fieldProps } from "../sources/Field";
 
@@ -54,10 +59,20 @@ export function AlertSearchForm({ catalogs, state, onSearch }: Props) {
   const options = catalogs.includes(draft.catalog) ? catalogs : [...catalogs, draft.catalog];
 
   return (
-    <form ref={form} className="card alert-search" onSubmit={submit} aria-label="Alert search" noValidate>
+    <form
+      ref={form}
+      className="card alert-search"
+      onSubmit={submit}
+      aria-label="Alert search"
+      noValidate
+    >
       <div className="toolbar">
         <Field id={`${id}-catalog`} label="Survey">
-          <select id={`${id}-catalog`} value={draft.catalog} onChange={(event) => set("catalog", event.target.value)}>
+          <select
+            id={`${id}-catalog`}
+            value={draft.catalog}
+            onChange={(event) => set("catalog", event.target.value)}
+          >
             {options.map((catalog) => (
               <option key={catalog} value={catalog}>
                 {catalog}
@@ -85,16 +100,33 @@ export function AlertSearchForm({ catalogs, state, onSearch }: Props) {
         </p>
         <div className="toolbar">
           <Field id={`${id}-ra`} label="RA" error={errors.ra}>
-            <input {...field("ra")} value={draft.ra} placeholder="hh:mm:ss or deg" autoComplete="off"
-              spellCheck={false} onChange={(event) => set("ra", event.target.value)} />
+            <input
+              {...field("ra")}
+              value={draft.ra}
+              placeholder="hh:mm:ss or deg"
+              autoComplete="off"
+              spellCheck={false}
+              onChange={(event) => set("ra", event.target.value)}
+            />
           </Field>
           <Field id={`${id}-dec`} label="Dec" error={errors.dec}>
-            <input {...field("dec")} value={draft.dec} placeholder="±dd:mm:ss or deg" autoComplete="off"
-              spellCheck={false} onChange={(event) => set("dec", event.target.value)} />
+            <input
+              {...field("dec")}
+              value={draft.dec}
+              placeholder="±dd:mm:ss or deg"
+              autoComplete="off"
+              spellCheck={false}
+              onChange={(event) => set("dec", event.target.value)}
+            />
           </Field>
           <Field id={`${id}-radius`} label="Radius (arcsec)" error={errors.radius}>
-            <input {...field("radius")} value={draft.radius} inputMode="decimal" className="narrow"
-              onChange={(event) => set("radius", event.target.value)} />
+            <input
+              {...field("radius")}
+              value={draft.radius}
+              inputMode="decimal"
+              className="narrow"
+              onChange={(event) => set("radius", event.target.value)}
+            />
           </Field>
         </div>
       </fieldset>

@@ -67,7 +67,10 @@ export function AlertsTable({ rows, highlight }: Props) {
                       <>
                         {formatNumber(row.magpsf, 2)} ± {formatNumber(row.sigmapsf, 2)}
                         {!row.positive && (
-                          <span className="badge rejected" title="negative subtraction: fainter than the reference">
+                          <span
+                            className="badge rejected"
+                            title="negative subtraction: fainter than the reference"
+                          >
                             negative
                           </span>
                         )}
@@ -78,7 +81,11 @@ export function AlertsTable({ rows, highlight }: Props) {
                   {scores.map((name) => {
                     const score = byName.get(name);
                     return (
-                      <td key={name} className="mono score" title={score?.version ? `${name} ${score.version}` : undefined}>
+                      <td
+                        key={name}
+                        className="mono score"
+                        title={score?.version ? `${name} ${score.version}` : undefined}
+                      >
                         {score ? formatNumber(score.value, 3) : "—"}
                       </td>
                     );

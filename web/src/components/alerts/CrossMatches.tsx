@@ -26,12 +26,19 @@ export function CrossMatches({ crossMatches, position }: Props) {
       {summaries
         .filter((summary) => summary.count > 0)
         .map((summary) => {
-          const columns = [...new Set(summary.nearest.flatMap((match) => rowFields(match.row).map(([key]) => key)))];
+          const columns = [
+            ...new Set(
+              summary.nearest.flatMap((match) => rowFields(match.row).map(([key]) => key)),
+            ),
+          ];
           return (
             <div className="table-wrap" key={summary.catalog}>
               <table>
                 <caption>
-                  {summary.catalog}: {summary.nearest.length < summary.count ? `nearest ${summary.nearest.length} of ${summary.count}` : "all matches"}
+                  {summary.catalog}:{" "}
+                  {summary.nearest.length < summary.count
+                    ? `nearest ${summary.nearest.length} of ${summary.count}`
+                    : "all matches"}
                 </caption>
                 <thead>
                   <tr>
@@ -46,7 +53,9 @@ export function CrossMatches({ crossMatches, position }: Props) {
                 <tbody>
                   {summary.nearest.map((match, index) => (
                     <tr key={index}>
-                      <td className="mono">{match.distance === undefined ? "—" : `${formatNumber(match.distance, 2)}″`}</td>
+                      <td className="mono">
+                        {match.distance === undefined ? "—" : `${formatNumber(match.distance, 2)}″`}
+                      </td>
                       {columns.map((column) => (
                         <td className="mono" key={column}>
                           {formatValue(match.row[column])}

@@ -24,24 +24,45 @@ export function ObjectsTable({ catalog, objects, caption }: Props) {
         <tbody>
           {objects.map((object) => {
             const latest = object.latest;
-            const search = writeAlertsState({ catalog, id: object.objectId, ra: "", dec: "", radius: DEFAULT_CONE_RADIUS });
+            const search = writeAlertsState({
+              catalog,
+              id: object.objectId,
+              ra: "",
+              dec: "",
+              radius: DEFAULT_CONE_RADIUS,
+            });
             return (
               <tr key={object.objectId}>
                 <th scope="row">
-                  <Link to={`/alerts?${search}`} className="mono" aria-label={`Alerts of ${object.objectId}`}>
+                  <Link
+                    to={`/alerts?${search}`}
+                    className="mono"
+                    aria-label={`Alerts of ${object.objectId}`}
+                  >
                     {object.objectId}
                   </Link>
                 </th>
                 {distances && (
-                  <td className="mono">{object.separation === undefined ? "—" : `${formatNumber(object.separation, 2)}″`}</td>
+                  <td className="mono">
+                    {object.separation === undefined
+                      ? "—"
+                      : `${formatNumber(object.separation, 2)}″`}
+                  </td>
                 )}
                 <td>{object.alerts}</td>
-                <td className="nowrap">{latest.jd === undefined ? "—" : formatUtc(jdToIso(latest.jd))}</td>
+                <td className="nowrap">
+                  {latest.jd === undefined ? "—" : formatUtc(jdToIso(latest.jd))}
+                </td>
                 <td className="mono nowrap">
-                  {latest.magpsf === undefined ? "—" : `${formatNumber(latest.magpsf, 2)} ${latest.filter}`}
+                  {latest.magpsf === undefined
+                    ? "—"
+                    : `${formatNumber(latest.magpsf, 2)} ${latest.filter}`}
                 </td>
                 <td>
-                  <Link to={`/source/${encodeURIComponent(object.objectId)}`} aria-label={`Source page of ${object.objectId}`}>
+                  <Link
+                    to={`/source/${encodeURIComponent(object.objectId)}`}
+                    aria-label={`Source page of ${object.objectId}`}
+                  >
                     source page
                   </Link>
                 </td>

@@ -6,7 +6,10 @@ import { queryArchive } from "./archive";
 import { ObjectsTable } from "./ObjectsTable";
 
 export function RecentAlerts({ catalog }: { catalog: string }) {
-  const recent = useApi(async () => groupByObject(await queryArchive(recentQuery(catalog)), catalog), [catalog]);
+  const recent = useApi(
+    async () => groupByObject(await queryArchive(recentQuery(catalog)), catalog),
+    [catalog],
+  );
   return (
     <section aria-labelledby="recent-alerts" className="results">
       <h2 id="recent-alerts">Newest alerts in {catalog}</h2>
@@ -19,7 +22,11 @@ export function RecentAlerts({ catalog }: { catalog: string }) {
           <p className="muted">
             The objects of the newest {RECENT_ALERTS} alerts you can read, newest first.
           </p>
-          <ObjectsTable catalog={catalog} objects={recent.value} caption={`Objects of the newest alerts in ${catalog}`} />
+          <ObjectsTable
+            catalog={catalog}
+            objects={recent.value}
+            caption={`Objects of the newest alerts in ${catalog}`}
+          />
         </>
       )}
     </section>

@@ -69,10 +69,18 @@ export type MissingResult = { kind: "missing"; catalog: string; what: string };
 export type AlertsResult = ObjectResult | ConeResult | MissingResult;
 
 const asDocs = (value: Json): Doc[] =>
-  Array.isArray(value) ? value.filter((item): item is Doc => typeof item === "object" && item !== null && !Array.isArray(item)) : [];
+  Array.isArray(value)
+    ? value.filter(
+        (item): item is Doc => typeof item === "object" && item !== null && !Array.isArray(item),
+      )
+    : [];
 
 /** An object's alerts and, beside them, its aux document (which a restricted caller may not read). */
-export async function loadObject(catalog: string, objectId: string, candid?: string): Promise<AlertsResult> {
+export async function loadObject(
+  catalog: string,
+  objectId: string,
+  candid?: string,
+): Promise<AlertsResult> {
   const [alerts, aux] = await Promise.all([
     queryArchive(objectAlertsQuery(catalog, objectId)),
     queryArchive(auxQuery(catalog, objectId)).then(
@@ -82,8 +90,19 @@ export async function loadObject(catalog: string, objectId: string, candid?: str
   ]);
   const docs = asDocs(alerts);
   if (docs.length === 0) return { kind: "missing", catalog, what: `object ${objectId}` };
-  const auxDoc = "value" in aux && aux.value && typeof aux.value === "object" && !Array.isArray(aux.value) ? aux.value : null;
-  return { kind: "object", catalog, objectId, alerts: docs, aux: auxDoc, auxError: "error" in aux ? aux.error : undefined, candid };
+  const auxDoc =
+    "value" in aux && aux.value && typeof aux.value === "object" && !Array.isArray(aux.value)
+      ? aux.value
+      : null;
+  return {
+    kind: "object",
+    catalog,
+    objectId,
+    alerts: docs,
+    aux: auxDoc,
+    auxError: "error" in aux ? aux.error : undefined,
+    candid,
+  };
 }
 
 /** The object of an alert, by candid. */
@@ -94,10 +113,21 @@ export async function loadCandid(catalog: string, candid: string): Promise<Alert
   return loadObject(catalog, objectId, candid);
 }
 
-export async function loadCone(catalog: string, centre: Position, radius: number): Promise<AlertsResult> {
+export async function loadCone(
+  catalog: string,
+  centre: Position,
+  radius: number,
+): Promise<AlertsResult> {
   const data = await queryArchive(coneQuery(catalog, centre, radius));
   const objects = coneObjects(data, catalog, centre);
-  return { kind: "cone", catalog, centre, radius, objects, alerts: objects.reduce((sum, o) => sum + o.alerts, 0) };
+  return {
+    kind: "cone",
+    catalog,
+    centre,
+    radius,
+    objects,
+    alerts: objects.reduce((sum, o) => sum + o.alerts, 0),
+  };
 }
 
 /** The archive's alert collections; the two bundled surveys when it cannot say. */

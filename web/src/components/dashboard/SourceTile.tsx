@@ -14,12 +14,23 @@ type Props = {
   children?: ReactNode;
 };
 
-export function SourceTile({ objId, ra, dec, thumbnails = [], classifications = [], children }: Props) {
+export function SourceTile({
+  objId,
+  ra,
+  dec,
+  thumbnails = [],
+  classifications = [],
+  children,
+}: Props) {
   const stamp = thumbnails.find((t) => t.type === "new") ?? thumbnails[0];
   const latest = classifications.at(-1);
   return (
     <li className="source-tile">
-      {stamp ? <Stamp thumbnail={stamp} objId={objId} size={64} /> : <div className="stamp-placeholder small" />}
+      {stamp ? (
+        <Stamp thumbnail={stamp} objId={objId} size={64} />
+      ) : (
+        <div className="stamp-placeholder small" />
+      )}
       <div>
         <Link to={`/source/${encodeURIComponent(objId)}`} className="mono">
           {objId}

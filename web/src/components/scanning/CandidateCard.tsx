@@ -43,7 +43,10 @@ export function CandidateCard(props: Props) {
         {latest && <span className="badge">{latest.classification}</span>}
         <span className="muted">
           passed {passing.join(", ")} · last detected{" "}
-          <time dateTime={candidate.last_detected_at ?? undefined} title={formatUtc(candidate.last_detected_at)}>
+          <time
+            dateTime={candidate.last_detected_at ?? undefined}
+            title={formatUtc(candidate.last_detected_at)}
+          >
             {timeAgo(candidate.last_detected_at)}
           </time>
         </span>

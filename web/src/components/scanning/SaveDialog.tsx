@@ -51,7 +51,9 @@ export function SaveDialog({ objId, groups, preset, onSave, onClose }: Props) {
               checked={chosen.includes(group.id as number)}
               onChange={(event) =>
                 setChosen((ids) =>
-                  event.target.checked ? [...ids, group.id as number] : ids.filter((id) => id !== group.id),
+                  event.target.checked
+                    ? [...ids, group.id as number]
+                    : ids.filter((id) => id !== group.id),
                 )
               }
             />

@@ -27,96 +27,102 @@ export function ScanForm({ groups, state, onSearch }: Props) {
         Search options <span className="muted">({summarise(state, groups)})</span>
       </summary>
       <form className="scan-form" onSubmit={submit} aria-label="Candidate search">
-      <fieldset>
-        <legend>Groups (none checked: all my groups)</legend>
-        <div className="row">
-          {groups.map((group) => (
-            <label className="inline" key={group.id}>
-              <input
-                type="checkbox"
-                checked={draft.groupIds.includes(group.id as number)}
-                onChange={(event) => toggleGroup(group.id as number, event.target.checked)}
-              />
-              {group.name}
-            </label>
-          ))}
+        <fieldset>
+          <legend>Groups (none checked: all my groups)</legend>
+          <div className="row">
+            {groups.map((group) => (
+              <label className="inline" key={group.id}>
+                <input
+                  type="checkbox"
+                  checked={draft.groupIds.includes(group.id as number)}
+                  onChange={(event) => toggleGroup(group.id as number, event.target.checked)}
+                />
+                {group.name}
+              </label>
+            ))}
+          </div>
+        </fieldset>
+        <div className="toolbar">
+          <label>
+            Passed after (UTC)
+            <input
+              type="datetime-local"
+              value={toLocalInput(draft.startDate)}
+              onChange={(event) => set("startDate", fromLocalInput(event.target.value))}
+            />
+          </label>
+          <label>
+            Passed before (UTC)
+            <input
+              type="datetime-local"
+              value={toLocalInput(draft.endDate)}
+              onChange={(event) => set("endDate", fromLocalInput(event.target.value))}
+            />
+          </label>
+          <label>
+            Saved status
+            <select
+              value={draft.savedStatus}
+              onChange={(event) => set("savedStatus", event.target.value)}
+            >
+              {SAVED_STATUSES.map(([value, label]) => (
+                <option key={value} value={value}>
+                  {label}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label className="inline">
+            <input
+              type="checkbox"
+              checked={draft.hideRejected}
+              onChange={(event) => set("hideRejected", event.target.checked)}
+            />
+            Hide rejected
+          </label>
         </div>
-      </fieldset>
-      <div className="toolbar">
-        <label>
-          Passed after (UTC)
-          <input
-            type="datetime-local"
-            value={toLocalInput(draft.startDate)}
-            onChange={(event) => set("startDate", fromLocalInput(event.target.value))}
-          />
-        </label>
-        <label>
-          Passed before (UTC)
-          <input
-            type="datetime-local"
-            value={toLocalInput(draft.endDate)}
-            onChange={(event) => set("endDate", fromLocalInput(event.target.value))}
-          />
-        </label>
-        <label>
-          Saved status
-          <select value={draft.savedStatus} onChange={(event) => set("savedStatus", event.target.value)}>
-            {SAVED_STATUSES.map(([value, label]) => (
-              <option key={value} value={value}>
-                {label}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="inline">
-          <input
-            type="checkbox"
-            checked={draft.hideRejected}
-            onChange={(event) => set("hideRejected", event.target.checked)}
-          />
-          Hide rejected
-        </label>
-      </div>
-      <div className="toolbar">
-        <label>
-          Sort by annotation origin
-          <input
-            value={draft.sortOrigin}
-            placeholder="e.g. demo:real-bright"
-            onChange={(event) => set("sortOrigin", event.target.value)}
-          />
-        </label>
-        <label>
-          Annotation key
-          <input
-            value={draft.sortKey}
-            placeholder="e.g. drb"
-            onChange={(event) => set("sortKey", event.target.value)}
-          />
-        </label>
-        <label>
-          Order
-          <select
-            value={draft.sortOrder}
-            onChange={(event) => set("sortOrder", event.target.value as ScanState["sortOrder"])}
-          >
-            <option value="asc">ascending</option>
-            <option value="desc">descending</option>
-          </select>
-        </label>
-        <label>
-          Per page
-          <select value={draft.perPage} onChange={(event) => set("perPage", Number(event.target.value))}>
-            {[10, 25, 50, 100].map((n) => (
-              <option key={n} value={n}>
-                {n}
-              </option>
-            ))}
-          </select>
-        </label>
-        <button type="submit">Search</button>
-      </div>
+        <div className="toolbar">
+          <label>
+            Sort by annotation origin
+            <input
+              value={draft.sortOrigin}
+              placeholder="e.g. demo:real-bright"
+              onChange={(event) => set("sortOrigin", event.target.value)}
+            />
+          </label>
+          <label>
+            Annotation key
+            <input
+              value={draft.sortKey}
+              placeholder="e.g. drb"
+              onChange={(event) => set("sortKey", event.target.value)}
+            />
+          </label>
+          <label>
+            Order
+            <select
+              value={draft.sortOrder}
+              onChange={(event) => set("sortOrder", event.target.value as ScanState["sortOrder"])}
+            >
+              <option value="asc">ascending</option>
+              <option value="desc">descending</option>
+            </select>
+          </label>
+          <label>
+            Per page
+            <select
+              value={draft.perPage}
+              onChange={(event) => set("perPage", Number(event.target.value))}
+            >
+              {[10, 25, 50, 100].map((n) => (
+                <option key={n} value={n}>
+                  {n}
+                </option>
+              ))}
+            </select>
+          </label>
+          <button type="submit">Search</button>
+        </div>
       </form>
     </details>
   );
@@ -124,7 +130,10 @@ export function ScanForm({ groups, state, onSearch }: Props) {
 
 function summarise(state: ScanState, groups: Group[]): string {
   const names = groups.filter((g) => state.groupIds.includes(g.id as number)).map((g) => g.name);
-  const since = state.startDate ? `since ${state.startDate.replace("T", " ").slice(0, 16)} UTC` : "any time";
-  const saved = SAVED_STATUSES.find(([value]) => value === state.savedStatus)?.[1] ?? state.savedStatus;
+  const since = state.startDate
+    ? `since ${state.startDate.replace("T", " ").slice(0, 16)} UTC`
+    : "any time";
+  const saved =
+    SAVED_STATUSES.find(([value]) => value === state.savedStatus)?.[1] ?? state.savedStatus;
   return [names.length ? names.join(", ") : "all my groups", since, saved].join(" · ");
 }

@@ -24,7 +24,8 @@ async function loadPasses(objId: string): Promise<Pass[] | null> {
   const candids = exactIntegers(data, "passing_alert_id");
   return passes.map((pass, index) => ({
     ...pass,
-    candid: candids.length === passes.length ? candids[index] : String(pass.passing_alert_id ?? "—"),
+    candid:
+      candids.length === passes.length ? candids[index] : String(pass.passing_alert_id ?? "—"),
   }));
 }
 
@@ -35,8 +36,11 @@ export function CandidateHistory({ objId, groups }: Props) {
   const filters = useApi(() => unwrap(api.GET("/api/filters")), []);
   const filterOf = (filterId: number | undefined) => filters.value?.find((f) => f.id === filterId);
   const groupName = (groupId: number | undefined) =>
-    groups.find((g) => g.id === groupId)?.name ?? (groupId === undefined ? "—" : `group ${groupId}`);
-  const rows = [...(passes.value ?? [])].sort((a, b) => (b.passed_at ?? "").localeCompare(a.passed_at ?? ""));
+    groups.find((g) => g.id === groupId)?.name ??
+    (groupId === undefined ? "—" : `group ${groupId}`);
+  const rows = [...(passes.value ?? [])].sort((a, b) =>
+    (b.passed_at ?? "").localeCompare(a.passed_at ?? ""),
+  );
   const filterCount = new Set(rows.map((row) => row.filter_id)).size;
 
   return (
@@ -44,13 +48,16 @@ export function CandidateHistory({ objId, groups }: Props) {
       <h2 id="source-history-title">Candidate history</h2>
       {passes.loading && passes.value === undefined && <Status loading />}
       {passes.error && <Status error={passes.error} />}
-      {passes.value === null && <p className="muted">Never a candidate: no filter passed an alert of this object.</p>}
+      {passes.value === null && (
+        <p className="muted">Never a candidate: no filter passed an alert of this object.</p>
+      )}
       {passes.value && rows.length === 0 && <p className="muted">No passes recorded.</p>}
       {rows.length > 0 && (
         <>
           <p className="muted">
             {rows.length} {rows.length === 1 ? "pass" : "passes"} through {filterCount}{" "}
-            {filterCount === 1 ? "filter" : "filters"}; first {formatUtc(rows[rows.length - 1].passed_at)}.
+            {filterCount === 1 ? "filter" : "filters"}; first{" "}
+            {formatUtc(rows[rows.length - 1].passed_at)}.
           </p>
           <div className="table-wrap">
             <table>

@@ -18,7 +18,11 @@ type Errors = { taxonomy?: string; classification?: string; probability?: string
 
 /** The latest version of each taxonomy first, then the older ones. */
 const ordered = (taxonomies: Taxonomy[]) =>
-  [...taxonomies].sort((a, b) => Number(b.isLatest ?? false) - Number(a.isLatest ?? false) || (a.name ?? "").localeCompare(b.name ?? ""));
+  [...taxonomies].sort(
+    (a, b) =>
+      Number(b.isLatest ?? false) - Number(a.isLatest ?? false) ||
+      (a.name ?? "").localeCompare(b.name ?? ""),
+  );
 
 export function ClassificationForm({ objId, taxonomies, groups, onAdded }: Props) {
   const id = useId();
@@ -88,11 +92,20 @@ export function ClassificationForm({ objId, taxonomies, groups, onAdded }: Props
   };
 
   if (taxonomies !== undefined && taxonomies.length === 0) {
-    return <p className="muted">No taxonomy is available to your groups: one must be posted before classifying.</p>;
+    return (
+      <p className="muted">
+        No taxonomy is available to your groups: one must be posted before classifying.
+      </p>
+    );
   }
 
   return (
-    <form className="classification-form subform" onSubmit={submit} noValidate aria-labelledby={`${id}-title`}>
+    <form
+      className="classification-form subform"
+      onSubmit={submit}
+      noValidate
+      aria-labelledby={`${id}-title`}
+    >
       <h3 id={`${id}-title`}>Add a classification</h3>
       <div className="form-grid">
         <Field label="Taxonomy" error={errors.taxonomy}>
@@ -129,8 +142,14 @@ export function ClassificationForm({ objId, taxonomies, groups, onAdded }: Props
         </Field>
         <Field label="Class" error={errors.classification}>
           {(control) => (
-            <select {...control} value={classification} onChange={(event) => setClassification(event.target.value)}>
-              <option value="">{shown.length ? `Choose a class (${shown.length})…` : "No class matches"}</option>
+            <select
+              {...control}
+              value={classification}
+              onChange={(event) => setClassification(event.target.value)}
+            >
+              <option value="">
+                {shown.length ? `Choose a class (${shown.length})…` : "No class matches"}
+              </option>
               {shown.map((c) => (
                 <option key={c.name} value={c.name} title={c.path.join(" › ")}>
                   {needle ? c.name : classOptionLabel(c)}

@@ -1,5 +1,12 @@
 // "Classifications": who classified the object as what, adding one, deleting one's own.
-import { api, unwrap, type Classification, type Group, type Profile, type Taxonomy } from "../../api";
+import {
+  api,
+  unwrap,
+  type Classification,
+  type Group,
+  type Profile,
+  type Taxonomy,
+} from "../../api";
 import { formatUtc, timeAgo } from "../../lib/format";
 import { isOwn, mayDo } from "../../lib/source";
 import { useApi } from "../../useApi";
@@ -8,20 +15,32 @@ import { ClassificationForm } from "./ClassificationForm";
 import { ConfirmButton } from "./ConfirmButton";
 import { useSectionData } from "./useSectionData";
 
-type Props = { objId: string; initial: Classification[] | undefined; profile: Profile; groups: Group[] };
+type Props = {
+  objId: string;
+  initial: Classification[] | undefined;
+  profile: Profile;
+  groups: Group[];
+};
 
 export function ClassificationsSection({ objId, initial, profile, groups }: Props) {
   const classifications = useSectionData(
     initial,
-    () => unwrap(api.GET("/api/sources/{obj_id}/classifications", { params: { path: { obj_id: objId } } })),
+    () =>
+      unwrap(
+        api.GET("/api/sources/{obj_id}/classifications", { params: { path: { obj_id: objId } } }),
+      ),
     [],
   );
   const taxonomies = useApi(() => unwrap(api.GET("/api/taxonomy")), []);
   const taxonomyName = (taxonomyId: number | undefined) => {
     const taxonomy: Taxonomy | undefined = taxonomies.value?.find((t) => t.id === taxonomyId);
-    return taxonomy ? `${taxonomy.name} ${taxonomy.version ?? ""}`.trim() : `taxonomy ${taxonomyId ?? "?"}`;
+    return taxonomy
+      ? `${taxonomy.name} ${taxonomy.version ?? ""}`.trim()
+      : `taxonomy ${taxonomyId ?? "?"}`;
   };
-  const sorted = [...classifications.value].sort((a, b) => (b.created_at ?? "").localeCompare(a.created_at ?? ""));
+  const sorted = [...classifications.value].sort((a, b) =>
+    (b.created_at ?? "").localeCompare(a.created_at ?? ""),
+  );
   const canClassify = mayDo(profile, "Classify");
 
   return (
@@ -57,7 +76,10 @@ export function ClassificationsSection({ objId, initial, profile, groups }: Prop
                   <td>{classification.author_name ?? "—"}</td>
                   <td>{(classification.groups ?? []).map((g) => g.name).join(", ") || "—"}</td>
                   <td className="nowrap">
-                    <time dateTime={classification.created_at} title={formatUtc(classification.created_at)}>
+                    <time
+                      dateTime={classification.created_at}
+                      title={formatUtc(classification.created_at)}
+                    >
                       {timeAgo(classification.created_at)}
                     </time>
                   </td>

@@ -29,8 +29,10 @@ export function CommentForm({ objId, groups, onPosted }: Props) {
     setFailure(undefined);
     const found: typeof errors = {};
     if (!text.trim()) found.text = "Write the comment first.";
-    if (file && file.size > MAX_ATTACHMENT_BYTES) found.file = "The attachment is larger than 20 MB.";
-    if (groupIds !== undefined && groupIds.length === 0) found.groups = "Choose at least one group.";
+    if (file && file.size > MAX_ATTACHMENT_BYTES)
+      found.file = "The attachment is larger than 20 MB.";
+    if (groupIds !== undefined && groupIds.length === 0)
+      found.groups = "Choose at least one group.";
     setErrors(found);
     if (Object.keys(found).length) return;
     setPosting(true);
@@ -61,16 +63,38 @@ export function CommentForm({ objId, groups, onPosted }: Props) {
   };
 
   return (
-    <form className="comment-form subform" onSubmit={submit} noValidate aria-labelledby={`${id}-title`}>
+    <form
+      className="comment-form subform"
+      onSubmit={submit}
+      noValidate
+      aria-labelledby={`${id}-title`}
+    >
       <h3 id={`${id}-title`}>Add a comment</h3>
       <Field label="Comment" error={errors.text}>
-        {(control) => <textarea {...control} value={text} onChange={(event) => setText(event.target.value)} rows={3} />}
+        {(control) => (
+          <textarea
+            {...control}
+            value={text}
+            onChange={(event) => setText(event.target.value)}
+            rows={3}
+          />
+        )}
       </Field>
       <Field label="Attachment (optional)" error={errors.file}>
-        {(control) => <input {...control} key={fileKey} type="file" onChange={(event) => setFile(event.target.files?.[0])} />}
+        {(control) => (
+          <input
+            {...control}
+            key={fileKey}
+            type="file"
+            onChange={(event) => setFile(event.target.files?.[0])}
+          />
+        )}
       </Field>
       <details>
-        <summary>Who may read it ({groupIds === undefined ? "all your groups" : `${chosen.length} of your groups`})</summary>
+        <summary>
+          Who may read it (
+          {groupIds === undefined ? "all your groups" : `${chosen.length} of your groups`})
+        </summary>
         <GroupPicker
           legend="Groups"
           groups={groups}

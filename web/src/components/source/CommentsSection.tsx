@@ -14,10 +14,13 @@ type Props = { objId: string; initial: Comment[] | undefined; profile: Profile; 
 export function CommentsSection({ objId, initial, profile, groups }: Props) {
   const comments = useSectionData(
     initial,
-    () => unwrap(api.GET("/api/sources/{obj_id}/comments", { params: { path: { obj_id: objId } } })),
+    () =>
+      unwrap(api.GET("/api/sources/{obj_id}/comments", { params: { path: { obj_id: objId } } })),
     [],
   );
-  const sorted = [...comments.value].sort((a, b) => (a.created_at ?? "").localeCompare(b.created_at ?? ""));
+  const sorted = [...comments.value].sort((a, b) =>
+    (a.created_at ?? "").localeCompare(b.created_at ?? ""),
+  );
 
   return (
     <section className="card source-comments" aria-labelledby="source-comments-title">
@@ -47,7 +50,12 @@ export function CommentsSection({ objId, initial, profile, groups }: Props) {
   );
 }
 
-type ItemProps = { objId: string; comment: Comment; deletable: boolean; onDeleted: () => Promise<void> };
+type ItemProps = {
+  objId: string;
+  comment: Comment;
+  deletable: boolean;
+  onDeleted: () => Promise<void>;
+};
 
 function CommentItem({ objId, comment, deletable, onDeleted }: ItemProps) {
   const [downloading, setDownloading] = useState(false);
@@ -78,7 +86,9 @@ function CommentItem({ objId, comment, deletable, onDeleted }: ItemProps) {
           {timeAgo(comment.created_at)}
         </time>
         {(comment.groups ?? []).length > 0 && (
-          <span className="muted small-text">· {(comment.groups ?? []).map((g) => g.name).join(", ")}</span>
+          <span className="muted small-text">
+            · {(comment.groups ?? []).map((g) => g.name).join(", ")}
+          </span>
         )}
       </div>
       <p>{comment.text}</p>

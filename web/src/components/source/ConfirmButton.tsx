@@ -11,7 +11,12 @@ type Props = {
   onConfirm: () => Promise<void>;
 };
 
-export function ConfirmButton({ label, text = "Delete", busyText = "Deleting…", onConfirm }: Props) {
+export function ConfirmButton({
+  label,
+  text = "Delete",
+  busyText = "Deleting…",
+  onConfirm,
+}: Props) {
   const [asking, setAsking] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
@@ -32,15 +37,31 @@ export function ConfirmButton({ label, text = "Delete", busyText = "Deleting…"
   return (
     <span className="confirm">
       {!asking ? (
-        <button type="button" className="secondary small" aria-label={label} onClick={() => setAsking(true)}>
+        <button
+          type="button"
+          className="secondary small"
+          aria-label={label}
+          onClick={() => setAsking(true)}
+        >
           {text}
         </button>
       ) : (
         <>
-          <button type="button" className="danger small" onClick={confirm} disabled={busy} aria-label={`Confirm: ${label}`}>
+          <button
+            type="button"
+            className="danger small"
+            onClick={confirm}
+            disabled={busy}
+            aria-label={`Confirm: ${label}`}
+          >
             {busy ? busyText : "Confirm"}
           </button>
-          <button type="button" className="secondary small" onClick={() => setAsking(false)} disabled={busy}>
+          <button
+            type="button"
+            className="secondary small"
+            onClick={() => setAsking(false)}
+            disabled={busy}
+          >
             Cancel
           </button>
         </>

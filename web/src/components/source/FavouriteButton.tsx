@@ -21,7 +21,9 @@ export function FavouriteButton({ objId }: { objId: string }) {
     setError(undefined);
     try {
       if (entry?.id !== undefined) {
-        await unwrap(api.DELETE("/api/listing/{listing_id}", { params: { path: { listing_id: entry.id } } }));
+        await unwrap(
+          api.DELETE("/api/listing/{listing_id}", { params: { path: { listing_id: entry.id } } }),
+        );
       } else {
         await unwrap(api.POST("/api/listing", { body: { obj_id: objId, list_name: LIST } }));
       }

@@ -21,7 +21,9 @@ type Props = {
 
 export function Field({ label, error, help, note, className, children }: Props) {
   const id = useId();
-  const described = [help ? `${id}-help` : "", error ? `${id}-error` : ""].filter(Boolean).join(" ");
+  const described = [help ? `${id}-help` : "", error ? `${id}-error` : ""]
+    .filter(Boolean)
+    .join(" ");
   return (
     <div className={`field ${className ?? ""}`}>
       <label htmlFor={id}>{label}</label>

@@ -2,7 +2,12 @@
 // parameters, which the API keeps as given (no facility is contacted by skymesh).
 import { useId, useState, type FormEvent } from "react";
 import { api, unwrap, type Allocation, type Instrument, type Schemas } from "../../api";
-import { defaultFollowupForm, followupPayload, type FollowupErrors, type FollowupForm as Form } from "../../lib/source";
+import {
+  defaultFollowupForm,
+  followupPayload,
+  type FollowupErrors,
+  type FollowupForm as Form,
+} from "../../lib/source";
 import { Field } from "./Field";
 import { messageOf } from "./useSectionData";
 
@@ -38,12 +43,14 @@ export function FollowupForm({ objId, allocations, instruments, onRequested }: P
   const allocation = allocations?.find((a) => String(a.id) === allocationId);
   const instrument = instruments?.find((i) => i.id === allocation?.instrument_id);
   const filters = instrument?.filters ?? [];
-  const set = <K extends keyof Form>(key: K, value: Form[K]) => setForm((old) => ({ ...old, [key]: value }));
+  const set = <K extends keyof Form>(key: K, value: Form[K]) =>
+    setForm((old) => ({ ...old, [key]: value }));
 
   if (allocations !== undefined && allocations.length === 0) {
     return (
       <p className="muted">
-        None of your groups has an allocation: a group admin adds one (Manage allocations) before requesting follow-up.
+        None of your groups has an allocation: a group admin adds one (Manage allocations) before
+        requesting follow-up.
       </p>
     );
   }
@@ -71,9 +78,15 @@ export function FollowupForm({ objId, allocations, instruments, onRequested }: P
         }),
       );
       if (posted.ignored) {
-        setDone({ text: `Nothing requested: ${(posted.message ?? "a condition held").replace(/\.+$/, "")}.`, made: false });
+        setDone({
+          text: `Nothing requested: ${(posted.message ?? "a condition held").replace(/\.+$/, "")}.`,
+          made: false,
+        });
       } else {
-        setDone({ text: `Requested (${posted.request_status ?? "pending submission"}).`, made: true });
+        setDone({
+          text: `Requested (${posted.request_status ?? "pending submission"}).`,
+          made: true,
+        });
         setForm((old) => ({ ...defaultFollowupForm(), filters: old.filters }));
       }
       await onRequested();
@@ -85,7 +98,12 @@ export function FollowupForm({ objId, allocations, instruments, onRequested }: P
   };
 
   return (
-    <form className="followup-form subform" onSubmit={submit} noValidate aria-labelledby={`${id}-title`}>
+    <form
+      className="followup-form subform"
+      onSubmit={submit}
+      noValidate
+      aria-labelledby={`${id}-title`}
+    >
       <h3 id={`${id}-title`}>Request follow-up</h3>
       <div className="form-grid">
         <Field label="Allocation" error={errors.allocation}>
@@ -96,7 +114,9 @@ export function FollowupForm({ objId, allocations, instruments, onRequested }: P
               onChange={(event) => setAllocationId(event.target.value)}
               disabled={allocations === undefined}
             >
-              <option value="">{allocations === undefined ? "Loading…" : "Choose an allocation…"}</option>
+              <option value="">
+                {allocations === undefined ? "Loading…" : "Choose an allocation…"}
+              </option>
               {(allocations ?? []).map((a) => (
                 <option key={a.id} value={a.id}>
                   {allocationName(a)}
@@ -106,14 +126,32 @@ export function FollowupForm({ objId, allocations, instruments, onRequested }: P
           )}
         </Field>
         <Field label="Start date" error={errors.startDate}>
-          {(control) => <input {...control} type="date" value={form.startDate} onChange={(e) => set("startDate", e.target.value)} />}
+          {(control) => (
+            <input
+              {...control}
+              type="date"
+              value={form.startDate}
+              onChange={(e) => set("startDate", e.target.value)}
+            />
+          )}
         </Field>
         <Field label="End date" error={errors.endDate}>
-          {(control) => <input {...control} type="date" value={form.endDate} onChange={(e) => set("endDate", e.target.value)} />}
+          {(control) => (
+            <input
+              {...control}
+              type="date"
+              value={form.endDate}
+              onChange={(e) => set("endDate", e.target.value)}
+            />
+          )}
         </Field>
         <Field label="Priority" error={errors.priority}>
           {(control) => (
-            <select {...control} value={form.priority} onChange={(e) => set("priority", e.target.value)}>
+            <select
+              {...control}
+              value={form.priority}
+              onChange={(e) => set("priority", e.target.value)}
+            >
               {["1", "2", "3", "4", "5"].map((value) => (
                 <option key={value} value={value}>
                   {value}
@@ -151,7 +189,10 @@ export function FollowupForm({ objId, allocations, instruments, onRequested }: P
         </Field>
       </div>
       {filters.length > 0 && (
-        <fieldset className="group-picker" aria-describedby={errors.filters ? `${id}-filters-error` : undefined}>
+        <fieldset
+          className="group-picker"
+          aria-describedby={errors.filters ? `${id}-filters-error` : undefined}
+        >
           <legend>Filters ({instrument?.name})</legend>
           {filters.map((filter) => (
             <label key={filter} className="inline">
@@ -159,7 +200,12 @@ export function FollowupForm({ objId, allocations, instruments, onRequested }: P
                 type="checkbox"
                 checked={form.filters.includes(filter)}
                 onChange={(e) =>
-                  set("filters", e.target.checked ? [...form.filters, filter] : form.filters.filter((f) => f !== filter))
+                  set(
+                    "filters",
+                    e.target.checked
+                      ? [...form.filters, filter]
+                      : form.filters.filter((f) => f !== filter),
+                  )
                 }
               />
               {filter}
@@ -173,10 +219,21 @@ export function FollowupForm({ objId, allocations, instruments, onRequested }: P
         </fieldset>
       )}
       <Field label="Note to the observer (optional)" className="wide">
-        {(control) => <input {...control} type="text" value={form.note} onChange={(e) => set("note", e.target.value)} />}
+        {(control) => (
+          <input
+            {...control}
+            type="text"
+            value={form.note}
+            onChange={(e) => set("note", e.target.value)}
+          />
+        )}
       </Field>
       <label className="inline">
-        <input type="checkbox" checked={skipDuplicates} onChange={(e) => setSkipDuplicates(e.target.checked)} />
+        <input
+          type="checkbox"
+          checked={skipDuplicates}
+          onChange={(e) => setSkipDuplicates(e.target.checked)}
+        />
         Skip if this allocation already has a live request for this object
       </label>
       <div className="row">

@@ -18,7 +18,9 @@ type Props = {
 /** sourceID matches a substring of the id: keep this object's own requests. */
 async function requestsOf(objId: string): Promise<FollowupRequest[]> {
   const page = await unwrap(
-    api.GET("/api/followup_request", { params: { query: { sourceID: objId, numPerPage: "1000" } } }),
+    api.GET("/api/followup_request", {
+      params: { query: { sourceID: objId, numPerPage: "1000" } },
+    }),
   );
   return (page.followup_requests ?? []).filter((request) => request.obj_id === objId);
 }
@@ -27,7 +29,9 @@ export function FollowupSection({ objId, initial, profile, instruments }: Props)
   const requests = useSectionData(initial, () => requestsOf(objId), []);
   const allocations = useApi(() => unwrap(api.GET("/api/allocation")), []);
   const canRequest = mayDo(profile, "Upload data");
-  const sorted = [...requests.value].sort((a, b) => (b.created_at ?? "").localeCompare(a.created_at ?? ""));
+  const sorted = [...requests.value].sort((a, b) =>
+    (b.created_at ?? "").localeCompare(a.created_at ?? ""),
+  );
 
   return (
     <section className="card source-followup" aria-labelledby="source-followup-title">
@@ -57,28 +61,36 @@ export function FollowupSection({ objId, initial, profile, instruments }: Props)
                     <td className="nowrap">{formatUtc(request.created_at)}</td>
                     <td>
                       {allocation?.instrument?.name ?? `allocation ${request.allocation_id}`}
-                      {allocation?.group?.name && <span className="muted"> · {allocation.group.name}</span>}
+                      {allocation?.group?.name && (
+                        <span className="muted"> · {allocation.group.name}</span>
+                      )}
                       {allocation?.pi && <span className="muted"> · PI {allocation.pi}</span>}
                     </td>
                     <td>{request.requester?.username ?? "—"}</td>
                     <td>
-                      <span className={`badge status-${(request.status ?? "").split(" ")[0]}`}>{request.status}</span>
+                      <span className={`badge status-${(request.status ?? "").split(" ")[0]}`}>
+                        {request.status}
+                      </span>
                     </td>
-                    <td className="payload">{payloadSummary(request.payload as Record<string, unknown> | undefined)}</td>
+                    <td className="payload">
+                      {payloadSummary(request.payload as Record<string, unknown> | undefined)}
+                    </td>
                     <td className="actions">
-                      {canRequest && isOwn(profile, request.requester_id) && request.status !== "deleted" && (
-                        <ConfirmButton
-                          label={`Delete follow-up request ${request.id}`}
-                          onConfirm={async () => {
-                            await unwrap(
-                              api.DELETE("/api/followup_request/{followup_request_id}", {
-                                params: { path: { followup_request_id: request.id as number } },
-                              }),
-                            );
-                            await requests.reload();
-                          }}
-                        />
-                      )}
+                      {canRequest &&
+                        isOwn(profile, request.requester_id) &&
+                        request.status !== "deleted" && (
+                          <ConfirmButton
+                            label={`Delete follow-up request ${request.id}`}
+                            onConfirm={async () => {
+                              await unwrap(
+                                api.DELETE("/api/followup_request/{followup_request_id}", {
+                                  params: { path: { followup_request_id: request.id as number } },
+                                }),
+                              );
+                              await requests.reload();
+                            }}
+                          />
+                        )}
                     </td>
                   </tr>
                 );

@@ -31,7 +31,8 @@ export function GroupsSection({ objId, initial, groups, groupsError, profile }: 
   const canWrite = mayDo(profile, "Upload data");
   const mine = groups?.user_groups ?? [];
   const all = groups?.all_groups ?? [];
-  const member = (groupId: number | undefined) => admin || (groupId !== undefined && (profile.groups ?? []).includes(groupId));
+  const member = (groupId: number | undefined) =>
+    admin || (groupId !== undefined && (profile.groups ?? []).includes(groupId));
   const rows = saved.value.filter((group) => group.active || group.requested);
 
   /** Runs one write, then reloads the saves; `what` is the progress text of the button pressed. */
@@ -97,7 +98,11 @@ export function GroupsSection({ objId, initial, groups, groupsError, profile }: 
                         disabled={busy !== undefined}
                         aria-label={`Unsave from ${group.name}`}
                         onClick={() =>
-                          run(`unsave-${group.id}`, () => post({ unsaveGroupIds: [String(group.id)] }), `Unsaved from ${group.name}.`)
+                          run(
+                            `unsave-${group.id}`,
+                            () => post({ unsaveGroupIds: [String(group.id)] }),
+                            `Unsaved from ${group.name}.`,
+                          )
                         }
                       >
                         {busy === `unsave-${group.id}` ? "Unsaving…" : "Unsave"}
@@ -111,7 +116,11 @@ export function GroupsSection({ objId, initial, groups, groupsError, profile }: 
                           disabled={busy !== undefined}
                           aria-label={`Accept invitation to ${group.name}`}
                           onClick={() =>
-                            run(`accept-${group.id}`, () => answer(group.id as number, true), `Saved to ${group.name}.`)
+                            run(
+                              `accept-${group.id}`,
+                              () => answer(group.id as number, true),
+                              `Saved to ${group.name}.`,
+                            )
                           }
                         >
                           {busy === `accept-${group.id}` ? "Saving…" : "Accept"}
@@ -122,7 +131,11 @@ export function GroupsSection({ objId, initial, groups, groupsError, profile }: 
                           disabled={busy !== undefined}
                           aria-label={`Decline invitation to ${group.name}`}
                           onClick={() =>
-                            run(`decline-${group.id}`, () => answer(group.id as number, false), `Declined for ${group.name}.`)
+                            run(
+                              `decline-${group.id}`,
+                              () => answer(group.id as number, false),
+                              `Declined for ${group.name}.`,
+                            )
                           }
                         >
                           {busy === `decline-${group.id}` ? "Declining…" : "Decline"}
@@ -146,14 +159,22 @@ export function GroupsSection({ objId, initial, groups, groupsError, profile }: 
             choices={saveableGroups(mine, all, saved.value, admin)}
             empty="Saved to all of your groups."
             busy={busy}
-            onSubmit={(group) => run("save", () => post({ inviteGroupIds: [String(group.id)] }), `Saved to ${group.name}.`)}
+            onSubmit={(group) =>
+              run(
+                "save",
+                () => post({ inviteGroupIds: [String(group.id)] }),
+                `Saved to ${group.name}.`,
+              )
+            }
           />
           {!admin && (
             <GroupChoice
               label="Invite group"
               button="Invite"
               busyText="Inviting…"
-              choices={invitableGroups(mine, all, saved.value, admin).filter((g) => !invited.includes(g.id ?? -1))}
+              choices={invitableGroups(mine, all, saved.value, admin).filter(
+                (g) => !invited.includes(g.id ?? -1),
+              )}
               empty="No other group to invite."
               busy={busy}
               onSubmit={(group) =>

@@ -8,7 +8,13 @@ import { PhotometryTable } from "./PhotometryTable";
 
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? "" : "s"}`;
 
-export function PhotometrySection({ objId, photometry }: { objId: string; photometry: Photometry[] }) {
+export function PhotometrySection({
+  objId,
+  photometry,
+}: {
+  objId: string;
+  photometry: Photometry[];
+}) {
   const [points, setPoints] = useState<Point[]>([]);
   // LightCurve reports the points it draws (binned or not) after each change.
   const onPoints = useCallback((next: Point[]) => setPoints(next), []);

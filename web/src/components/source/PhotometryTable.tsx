@@ -4,7 +4,8 @@ import { formatUtc, mjdToDate } from "../../lib/format";
 import { isDetection, type Point } from "../../lib/photometry";
 import { sortPoints, type Direction, type PointKey } from "../../lib/source";
 
-const fixed = (value: number | undefined, digits: number) => (value === undefined ? "—" : value.toFixed(digits));
+const fixed = (value: number | undefined, digits: number) =>
+  value === undefined ? "—" : value.toFixed(digits);
 
 type Column = { key: PointKey; label: string };
 const SORTABLE: Column[] = [
@@ -35,7 +36,10 @@ export function PhotometryTable({ points }: { points: Point[] }) {
   const header = (column: PointKey, extraLabel?: string) => {
     const active = column === key;
     return (
-      <th scope="col" aria-sort={active ? (direction === "asc" ? "ascending" : "descending") : "none"}>
+      <th
+        scope="col"
+        aria-sort={active ? (direction === "asc" ? "ascending" : "descending") : "none"}
+      >
         <button type="button" className="sort" onClick={() => sortBy(column)}>
           {extraLabel ?? label(column)}
           <span aria-hidden="true">{active ? (direction === "asc" ? " ▲" : " ▼") : ""}</span>
@@ -45,10 +49,16 @@ export function PhotometryTable({ points }: { points: Point[] }) {
   };
 
   return (
-    <div className="table-wrap photometry-table" tabIndex={0} role="region" aria-label="Photometry points">
+    <div
+      className="table-wrap photometry-table"
+      tabIndex={0}
+      role="region"
+      aria-label="Photometry points"
+    >
       <table>
         <caption className="visually-hidden">
-          Photometry points, sorted by {label(key)} {direction === "asc" ? "ascending" : "descending"}
+          Photometry points, sorted by {label(key)}{" "}
+          {direction === "asc" ? "ascending" : "descending"}
         </caption>
         <thead>
           <tr>
@@ -65,17 +75,32 @@ export function PhotometryTable({ points }: { points: Point[] }) {
         </thead>
         <tbody>
           {sorted.map((point, index) => (
-            <tr key={`${point.mjd}-${point.filter}-${index}`} className={isDetection(point) ? undefined : "limit-row"}>
+            <tr
+              key={`${point.mjd}-${point.filter}-${index}`}
+              className={isDetection(point) ? undefined : "limit-row"}
+            >
               <td className="mono">{point.mjd.toFixed(5)}</td>
-              <td className="nowrap">{formatUtc(mjdToDate(point.mjd).toISOString()).replace(" UTC", "")}</td>
+              <td className="nowrap">
+                {formatUtc(mjdToDate(point.mjd).toISOString()).replace(" UTC", "")}
+              </td>
               <td>{point.filter}</td>
               <td className="mono nowrap">
-                {isDetection(point) ? `${fixed(point.mag, 3)} ± ${fixed(point.magerr, 3)}` : <span className="muted">non-detection</span>}
+                {isDetection(point) ? (
+                  `${fixed(point.mag, 3)} ± ${fixed(point.magerr, 3)}`
+                ) : (
+                  <span className="muted">non-detection</span>
+                )}
               </td>
               <td className="mono nowrap">
-                {point.limit === undefined ? "—" : `${isDetection(point) ? "" : "> "}${point.limit.toFixed(2)}`}
+                {point.limit === undefined
+                  ? "—"
+                  : `${isDetection(point) ? "" : "> "}${point.limit.toFixed(2)}`}
               </td>
-              <td className="mono nowrap">{point.flux === undefined ? "—" : `${fixed(point.flux, 2)} ± ${fixed(point.fluxerr, 2)}`}</td>
+              <td className="mono nowrap">
+                {point.flux === undefined
+                  ? "—"
+                  : `${fixed(point.flux, 2)} ± ${fixed(point.fluxerr, 2)}`}
+              </td>
               <td>{point.instrument || "—"}</td>
               <td>{point.origin || "—"}</td>
               {binned && <td className="mono">{point.count}</td>}

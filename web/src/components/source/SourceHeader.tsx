@@ -14,9 +14,13 @@ export function SourceHeader({ obj, via }: Props) {
       <div className="source-title">
         <h1 className="mono">{id}</h1>
         {saved.length > 0 ? (
-          <span className="badge saved">saved to {saved.length === 1 ? saved[0].name : `${saved.length} groups`}</span>
+          <span className="badge saved">
+            saved to {saved.length === 1 ? saved[0].name : `${saved.length} groups`}
+          </span>
         ) : (
-          <span className="badge">{via === "candidates" || !obj.is_source ? "candidate, not saved" : "not saved"}</span>
+          <span className="badge">
+            {via === "candidates" || !obj.is_source ? "candidate, not saved" : "not saved"}
+          </span>
         )}
         <FavouriteButton objId={id} />
       </div>
@@ -30,7 +34,11 @@ export function SourceHeader({ obj, via }: Props) {
         <dl className="facts">
           <div>
             <dt>Redshift</dt>
-            <dd className="mono">{obj.redshift === null || obj.redshift === undefined ? "—" : formatNumber(obj.redshift, 4)}</dd>
+            <dd className="mono">
+              {obj.redshift === null || obj.redshift === undefined
+                ? "—"
+                : formatNumber(obj.redshift, 4)}
+            </dd>
           </div>
           {obj.score !== null && obj.score !== undefined && (
             <div>

@@ -9,7 +9,10 @@ export function SpectraPlot({ spectra }: { spectra: Spectrum[] }) {
   // Several spectra overlay only when normalised; one keeps its own units.
   const [normalised, setNormalised] = useState(spectra.length > 1);
   const traces = useMemo(() => spectrumTraces(spectra, normalised), [spectra, normalised]);
-  const layout = useMemo(() => spectrumLayout(fluxAxisLabel(spectra, normalised)), [spectra, normalised]);
+  const layout = useMemo(
+    () => spectrumLayout(fluxAxisLabel(spectra, normalised)),
+    [spectra, normalised],
+  );
   return (
     <div className="spectra-plot">
       <div className="controls">

@@ -58,7 +58,11 @@ export function SpectraSection({ objId, profile, instruments }: Props) {
           <SpectraPlot key={list.map((s) => s.id).join(",")} spectra={list} />
           <div className="toolbar">
             <label htmlFor={`${id}-format`}>Export format</label>
-            <select id={`${id}-format`} value={format} onChange={(event) => setFormat(event.target.value)}>
+            <select
+              id={`${id}-format`}
+              value={format}
+              onChange={(event) => setFormat(event.target.value)}
+            >
               {FORMATS.map(([value, name]) => (
                 <option key={value} value={value}>
                   {name}

@@ -43,10 +43,17 @@ export function SpectrumUpload({ objId, instruments, onUploaded }: Props) {
   const [failure, setFailure] = useState<string>();
   const [done, setDone] = useState<string>();
 
-  const columns = { wave: column(waveColumn), flux: column(fluxColumn), error: column(errorColumn) };
+  const columns = {
+    wave: column(waveColumn),
+    flux: column(fluxColumn),
+    error: column(errorColumn),
+  };
   const columnsValid =
-    columns.wave !== undefined && columns.flux !== undefined &&
-    [columns.wave, columns.flux, columns.error].every((value) => value === undefined || !Number.isNaN(value));
+    columns.wave !== undefined &&
+    columns.flux !== undefined &&
+    [columns.wave, columns.flux, columns.error].every(
+      (value) => value === undefined || !Number.isNaN(value),
+    );
 
   // Check the file (and the columns asked for) with the API's own parser as they change.
   useEffect(() => {
@@ -58,7 +65,12 @@ export function SpectrumUpload({ objId, instruments, onUploaded }: Props) {
     setChecking(true);
     unwrap(
       api.POST("/api/spectra/parse/ascii", {
-        body: { ascii: text, wave_column: columns.wave, flux_column: columns.flux, fluxerr_column: columns.error },
+        body: {
+          ascii: text,
+          wave_column: columns.wave,
+          flux_column: columns.flux,
+          fluxerr_column: columns.error,
+        },
       }),
     ).then(
       (parsed) => {
@@ -115,7 +127,8 @@ export function SpectrumUpload({ objId, instruments, onUploaded }: Props) {
     else if (errors.file) found.file = errors.file;
     if (!instrumentId) found.instrument = "Choose the instrument that took it.";
     if (!observedAt) found.observedAt = "Give the time of the observation (UTC).";
-    if (!columnsValid) found.columns = "Columns are numbered from 0: wavelength and flux are required.";
+    if (!columnsValid)
+      found.columns = "Columns are numbered from 0: wavelength and flux are required.";
     setErrors(found);
     if (Object.values(found).some(Boolean) || !file) return;
     setSubmitting(true);
@@ -157,7 +170,12 @@ export function SpectrumUpload({ objId, instruments, onUploaded }: Props) {
   const columnProps = { type: "number", min: 0, step: 1, inputMode: "numeric" } as const;
 
   return (
-    <form className="spectrum-upload subform" onSubmit={submit} noValidate aria-labelledby={`${id}-title`}>
+    <form
+      className="spectrum-upload subform"
+      onSubmit={submit}
+      noValidate
+      aria-labelledby={`${id}-title`}
+    >
       <h3 id={`${id}-title`}>Upload a spectrum</h3>
       <div className="form-grid">
         <Field
@@ -174,7 +192,8 @@ export function SpectrumUpload({ objId, instruments, onUploaded }: Props) {
               !errors.file && (
                 <span className="status ok" role="status">
                   {preview.points} points
-                  {preview.range && `, ${formatNumber(preview.range[0], 0)}–${formatNumber(preview.range[1], 0)} Å`}
+                  {preview.range &&
+                    `, ${formatNumber(preview.range[0], 0)}–${formatNumber(preview.range[1], 0)} Å`}
                   {preview.errors ? ", with errors" : ""}
                   {preview.headerKeys ? `, ${preview.headerKeys} header keys` : ""}
                 </span>
@@ -194,7 +213,11 @@ export function SpectrumUpload({ objId, instruments, onUploaded }: Props) {
         </Field>
         <Field label="Instrument" error={errors.instrument}>
           {(control) => (
-            <select {...control} value={instrumentId} onChange={(event) => setInstrumentId(event.target.value)}>
+            <select
+              {...control}
+              value={instrumentId}
+              onChange={(event) => setInstrumentId(event.target.value)}
+            >
               <option value="">Choose an instrument…</option>
               {spectrographs.length > 0 && (
                 <optgroup label="Spectrographs">
@@ -220,7 +243,10 @@ export function SpectrumUpload({ objId, instruments, onUploaded }: Props) {
         <Field
           label="Observed at (UTC)"
           error={errors.observedAt}
-          note={fromHeader && observedAt && <span className="muted small-text">From the file's header.</span>}
+          note={
+            fromHeader &&
+            observedAt && <span className="muted small-text">From the file's header.</span>
+          }
         >
           {(control) => (
             <input
@@ -251,21 +277,55 @@ export function SpectrumUpload({ objId, instruments, onUploaded }: Props) {
         <summary>Columns, units and label</summary>
         <div className="form-grid">
           <Field label="Wavelength column" error={errors.columns}>
-            {(control) => <input {...control} {...columnProps} value={waveColumn} onChange={(e) => setWaveColumn(e.target.value)} />}
+            {(control) => (
+              <input
+                {...control}
+                {...columnProps}
+                value={waveColumn}
+                onChange={(e) => setWaveColumn(e.target.value)}
+              />
+            )}
           </Field>
           <Field label="Flux column">
-            {(control) => <input {...control} {...columnProps} value={fluxColumn} onChange={(e) => setFluxColumn(e.target.value)} />}
+            {(control) => (
+              <input
+                {...control}
+                {...columnProps}
+                value={fluxColumn}
+                onChange={(e) => setFluxColumn(e.target.value)}
+              />
+            )}
           </Field>
           <Field label="Flux error column (optional)">
-            {(control) => <input {...control} {...columnProps} value={errorColumn} onChange={(e) => setErrorColumn(e.target.value)} />}
+            {(control) => (
+              <input
+                {...control}
+                {...columnProps}
+                value={errorColumn}
+                onChange={(e) => setErrorColumn(e.target.value)}
+              />
+            )}
           </Field>
           <Field label="Flux units">
             {(control) => (
-              <input {...control} type="text" value={units} placeholder="erg/s/cm2/A" onChange={(e) => setUnits(e.target.value)} />
+              <input
+                {...control}
+                type="text"
+                value={units}
+                placeholder="erg/s/cm2/A"
+                onChange={(e) => setUnits(e.target.value)}
+              />
             )}
           </Field>
           <Field label="Label">
-            {(control) => <input {...control} type="text" value={label} onChange={(e) => setLabel(e.target.value)} />}
+            {(control) => (
+              <input
+                {...control}
+                type="text"
+                value={label}
+                onChange={(e) => setLabel(e.target.value)}
+              />
+            )}
           </Field>
         </div>
       </details>

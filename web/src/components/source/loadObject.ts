@@ -24,7 +24,8 @@ export async function loadObject(objId: string): Promise<LoadedObject> {
     return { obj, via: "sources", asked: objId };
   } catch (failure) {
     // 404 (unknown source) or 400: a scanner may still open a candidate that is not saved.
-    if (!(failure instanceof ApiError) || (failure.status !== 404 && failure.status !== 400)) throw failure;
+    if (!(failure instanceof ApiError) || (failure.status !== 404 && failure.status !== 400))
+      throw failure;
     try {
       const obj = await unwrap(
         api.GET("/api/candidates/{obj_id}", {

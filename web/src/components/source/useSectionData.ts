@@ -8,7 +8,11 @@ export type SectionData<T> = {
   reload: () => Promise<void>;
 };
 
-export function useSectionData<T>(initial: T | undefined, load: () => Promise<T>, empty: T): SectionData<T> {
+export function useSectionData<T>(
+  initial: T | undefined,
+  load: () => Promise<T>,
+  empty: T,
+): SectionData<T> {
   const [value, setValue] = useState<T>(initial ?? empty);
   const [error, setError] = useState<Error>();
   const loader = useRef(load);

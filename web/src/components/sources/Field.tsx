@@ -2,7 +2,13 @@
 // accessible name stays its label and the error is read as its description).
 import type { ReactNode } from "react";
 
-type Props = { id: string; label: ReactNode; error?: string; className?: string; children: ReactNode };
+type Props = {
+  id: string;
+  label: ReactNode;
+  error?: string;
+  className?: string;
+  children: ReactNode;
+};
 
 /** The id, aria-invalid and aria-describedby of a control whose error may show in a Field. */
 export function fieldProps(id: string, error: string | undefined) {

@@ -13,13 +13,23 @@ export function Pager({ label, page, perPage, total, onPage }: Props) {
   const pages = Math.max(1, Math.ceil(total / perPage));
   return (
     <nav className="pager" aria-label={label}>
-      <button type="button" className="secondary" disabled={page <= 1} onClick={() => onPage(page - 1)}>
+      <button
+        type="button"
+        className="secondary"
+        disabled={page <= 1}
+        onClick={() => onPage(page - 1)}
+      >
         Previous page
       </button>
       <span>
         Page {page} of {pages} <span className="muted">({pageRange(page, perPage, total)})</span>
       </span>
-      <button type="button" className="secondary" disabled={page >= pages} onClick={() => onPage(page + 1)}>
+      <button
+        type="button"
+        className="secondary"
+        disabled={page >= pages}
+        onClick={() => onPage(page + 1)}
+      >
         Next page
       </button>
     </nav>

@@ -55,11 +55,20 @@ export function SourceSearchForm({ groups, state, onSearch }: Props) {
   const field = (key: keyof SourcesErrors) => fieldProps(`${id}-${key}`, errors[key]);
 
   function toggleGroup(groupId: number, on: boolean) {
-    set("groupIds", on ? [...draft.groupIds, groupId] : draft.groupIds.filter((g) => g !== groupId));
+    set(
+      "groupIds",
+      on ? [...draft.groupIds, groupId] : draft.groupIds.filter((g) => g !== groupId),
+    );
   }
 
   return (
-    <form ref={form} className="card source-search" onSubmit={submit} aria-label="Source search" noValidate>
+    <form
+      ref={form}
+      className="card source-search"
+      onSubmit={submit}
+      aria-label="Source search"
+      noValidate
+    >
       <div className="toolbar">
         <Field id={`${id}-objectId`} label="Object id contains" className="grow">
           <input
@@ -71,33 +80,69 @@ export function SourceSearchForm({ groups, state, onSearch }: Props) {
             onChange={(event) => set("id", event.target.value)}
           />
         </Field>
-        <Field id={`${id}-savedAfter`} label="Saved on or after (UTC)" error={errors.savedAfter} className="date">
-          <input {...field("savedAfter")} type="date" value={draft.savedAfter}
-            onChange={(event) => set("savedAfter", event.target.value)} />
+        <Field
+          id={`${id}-savedAfter`}
+          label="Saved on or after (UTC)"
+          error={errors.savedAfter}
+          className="date"
+        >
+          <input
+            {...field("savedAfter")}
+            type="date"
+            value={draft.savedAfter}
+            onChange={(event) => set("savedAfter", event.target.value)}
+          />
         </Field>
-        <Field id={`${id}-savedBefore`} label="Saved on or before (UTC)" error={errors.savedBefore} className="date">
-          <input {...field("savedBefore")} type="date" value={draft.savedBefore}
-            onChange={(event) => set("savedBefore", event.target.value)} />
+        <Field
+          id={`${id}-savedBefore`}
+          label="Saved on or before (UTC)"
+          error={errors.savedBefore}
+          className="date"
+        >
+          <input
+            {...field("savedBefore")}
+            type="date"
+            value={draft.savedBefore}
+            onChange={(event) => set("savedBefore", event.target.value)}
+          />
         </Field>
       </div>
       <fieldset className="cone">
         <legend>Cone search</legend>
         <p className="muted hint">
-          RA and Dec in degrees or sexagesimal (RA in hours): <span className="mono">47.1081 8.0839</span> or{" "}
+          RA and Dec in degrees or sexagesimal (RA in hours):{" "}
+          <span className="mono">47.1081 8.0839</span> or{" "}
           <span className="mono">03:08:25.97 +08:05:02.1</span>; a whole position may go in RA.
         </p>
         <div className="toolbar">
           <Field id={`${id}-ra`} label="RA" error={errors.ra}>
-            <input {...field("ra")} value={draft.ra} placeholder="hh:mm:ss or deg" autoComplete="off"
-              spellCheck={false} onChange={(event) => set("ra", event.target.value)} />
+            <input
+              {...field("ra")}
+              value={draft.ra}
+              placeholder="hh:mm:ss or deg"
+              autoComplete="off"
+              spellCheck={false}
+              onChange={(event) => set("ra", event.target.value)}
+            />
           </Field>
           <Field id={`${id}-dec`} label="Dec" error={errors.dec}>
-            <input {...field("dec")} value={draft.dec} placeholder="±dd:mm:ss or deg" autoComplete="off"
-              spellCheck={false} onChange={(event) => set("dec", event.target.value)} />
+            <input
+              {...field("dec")}
+              value={draft.dec}
+              placeholder="±dd:mm:ss or deg"
+              autoComplete="off"
+              spellCheck={false}
+              onChange={(event) => set("dec", event.target.value)}
+            />
           </Field>
           <Field id={`${id}-radius`} label="Radius (arcsec)" error={errors.radius}>
-            <input {...field("radius")} value={draft.radius} inputMode="decimal" className="narrow"
-              onChange={(event) => set("radius", event.target.value)} />
+            <input
+              {...field("radius")}
+              value={draft.radius}
+              inputMode="decimal"
+              className="narrow"
+              onChange={(event) => set("radius", event.target.value)}
+            />
           </Field>
         </div>
       </fieldset>
@@ -120,7 +165,11 @@ export function SourceSearchForm({ groups, state, onSearch }: Props) {
       )}
       <div className="toolbar">
         <Field id={`${id}-sortBy`} label="Sort by">
-          <select id={`${id}-sortBy`} value={draft.sortBy} onChange={(event) => set("sortBy", event.target.value)}>
+          <select
+            id={`${id}-sortBy`}
+            value={draft.sortBy}
+            onChange={(event) => set("sortBy", event.target.value)}
+          >
             {SORT_COLUMNS.map(([value, label]) => (
               <option key={value} value={value}>
                 {label}
@@ -139,7 +188,11 @@ export function SourceSearchForm({ groups, state, onSearch }: Props) {
           </select>
         </Field>
         <Field id={`${id}-perPage`} label="Per page">
-          <select id={`${id}-perPage`} value={draft.perPage} onChange={(event) => set("perPage", Number(event.target.value))}>
+          <select
+            id={`${id}-perPage`}
+            value={draft.perPage}
+            onChange={(event) => set("perPage", Number(event.target.value))}
+          >
             {PAGE_SIZES.map((n) => (
               <option key={n} value={n}>
                 {n}

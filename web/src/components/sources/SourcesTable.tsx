@@ -1,7 +1,15 @@
 // The saved sources of one page: cutout, id, position, groups, save date, classification.
 import { Link } from "react-router-dom";
 import type { SourceEntry } from "../../api";
-import { formatDec, formatDegrees, formatNumber, formatRa, formatUtc, parseUtc, timeAgo } from "../../lib/format";
+import {
+  formatDec,
+  formatDegrees,
+  formatNumber,
+  formatRa,
+  formatUtc,
+  parseUtc,
+  timeAgo,
+} from "../../lib/format";
 import { lastSaved, latestClassification } from "../../lib/search";
 import { SourceStamp } from "./SourceStamp";
 
@@ -50,7 +58,10 @@ function SourceRow({ source }: { source: SourceEntry }) {
         </Link>
       </th>
       <td>
-        {source.ra === null || source.ra === undefined || source.dec === null || source.dec === undefined ? (
+        {source.ra === null ||
+        source.ra === undefined ||
+        source.dec === null ||
+        source.dec === undefined ? (
           <span className="muted">no position</span>
         ) : (
           <>
@@ -67,7 +78,11 @@ function SourceRow({ source }: { source: SourceEntry }) {
       <td>
         <span className="badges">
           {groups.map((group) => (
-            <span key={group.id} className="badge saved" title={`saved ${formatUtc(group.saved_at)}`}>
+            <span
+              key={group.id}
+              className="badge saved"
+              title={`saved ${formatUtc(group.saved_at)}`}
+            >
               {group.nickname || group.name}
             </span>
           ))}
@@ -80,7 +95,11 @@ function SourceRow({ source }: { source: SourceEntry }) {
       </td>
       <td>
         {saved ? (
-          <time dateTime={parseUtc(saved).toISOString()} title={formatUtc(saved)} className="nowrap">
+          <time
+            dateTime={parseUtc(saved).toISOString()}
+            title={formatUtc(saved)}
+            className="nowrap"
+          >
             {formatUtc(saved).slice(0, 10)}
             <br />
             <span className="muted">{timeAgo(saved)}</span>
@@ -102,7 +121,11 @@ function SourceRow({ source }: { source: SourceEntry }) {
           <span className="muted">—</span>
         )}
       </td>
-      <td className="mono">{source.redshift === null || source.redshift === undefined ? "—" : formatNumber(source.redshift, 4)}</td>
+      <td className="mono">
+        {source.redshift === null || source.redshift === undefined
+          ? "—"
+          : formatNumber(source.redshift, 4)}
+      </td>
     </tr>
   );
 }
