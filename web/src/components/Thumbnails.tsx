@@ -8,7 +8,9 @@ const LABELS: Record<string, string> = { new: "New", ref: "Reference", sub: "Dif
 type StampProps = { thumbnail: Thumbnail; objId: string; size?: number };
 
 /** One cutout, fetched with the caller's token. */
-export function Stamp({ thumbnail, objId, size = 120 }: StampProps) {
+export function Stamp({ thumbnail, objId, size }: StampProps) {
+  // The stylesheet sizes the usual stamps (smaller on phones); a list's small ones say theirs.
+  const box = size ? { width: size, height: size } : undefined;
   const [url, setUrl] = useState<string>();
   const [failed, setFailed] = useState(false);
   useEffect(() => {
@@ -34,12 +36,12 @@ export function Stamp({ thumbnail, objId, size = 120 }: StampProps) {
         <img
           src={url}
           alt={`${label} image of ${objId}`}
-          width={size}
-          height={size}
-          style={{ width: size, height: size }}
+          width={size ?? 120}
+          height={size ?? 120}
+          style={box}
         />
       ) : (
-        <div className="stamp-placeholder" aria-hidden="true" style={{ width: size, height: size }}>
+        <div className="stamp-placeholder" aria-hidden="true" style={box}>
           {failed ? "unavailable" : ""}
         </div>
       )}
