@@ -1,4 +1,5 @@
 // Loading a resource in a page: its value, error and a reload.
+import { asError } from "./api";
 import { useCallback, useEffect, useRef, useState, type DependencyList } from "react";
 
 export type Loaded<T> = {
@@ -27,7 +28,7 @@ export function useApi<T>(load: () => Promise<T>, deps: DependencyList): Loaded<
       },
       (failure: unknown) => {
         if (run !== latest.current) return;
-        setError(failure instanceof Error ? failure : new Error(String(failure)));
+        setError(asError(failure));
         setLoading(false);
       },
     );

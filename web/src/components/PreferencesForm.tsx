@@ -1,6 +1,6 @@
 // The caller's preferences: dashboard list sizes and the scanning page size.
 import { useState, type FormEvent } from "react";
-import { api, unwrap } from "../api";
+import { api, unwrap, messageOf } from "../api";
 import {
   checkNumber,
   NUMBER_PREFERENCES,
@@ -38,7 +38,7 @@ export function PreferencesForm({ preferences, onSaved }: Props) {
       await onSaved();
       setState({ saved: true });
     } catch (failure) {
-      setState({ error: failure instanceof Error ? failure.message : String(failure) });
+      setState({ error: messageOf(failure) });
     }
   }
 

@@ -1,4 +1,5 @@
 // Creating an API token with a name and a chosen subset of the caller's ACLs.
+import { messageOf } from "../api";
 import { useState, type FormEvent } from "react";
 
 type Props = { acls: string[]; onCreate: (name: string, acls: string[]) => Promise<void> };
@@ -22,7 +23,7 @@ export function TokenForm({ acls, onCreate }: Props) {
       setName("");
       setChosen([]);
     } catch (failure) {
-      setError(failure instanceof Error ? failure.message : String(failure));
+      setError(messageOf(failure));
     } finally {
       setBusy(false);
     }

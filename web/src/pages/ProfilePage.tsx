@@ -1,6 +1,6 @@
 // The caller's profile: who they are, their API tokens, their preferences.
 import { useState } from "react";
-import { api, unwrap } from "../api";
+import { api, unwrap, messageOf } from "../api";
 import { PreferencesForm } from "../components/PreferencesForm";
 import { Status } from "../components/Status";
 import { TokenForm } from "../components/TokenForm";
@@ -32,7 +32,7 @@ export default function ProfilePage() {
       if (created?.id === tokenId) setCreated(undefined);
       tokens.reload();
     } catch (failure) {
-      setError(failure instanceof Error ? failure.message : String(failure));
+      setError(messageOf(failure));
     }
   }
 

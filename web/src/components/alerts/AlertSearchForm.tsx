@@ -7,6 +7,7 @@ import {
   type AlertsState,
 } from "../../lib/alerts";
 import { splitPosition } from "../../lib/search";
+import { ConeFields } from "../sources/ConeFields";
 import { Field, fieldProps } from "../sources/Field";
 
 type Props = {
@@ -98,37 +99,7 @@ export function AlertSearchForm({ catalogs, state, onSearch }: Props) {
           RA and Dec in degrees or sexagesimal (RA in hours), e.g.{" "}
           <span className="mono">04:46:37.87 -10:13:35.0</span>; a whole position may go in RA.
         </p>
-        <div className="toolbar">
-          <Field id={`${id}-ra`} label="RA" error={errors.ra}>
-            <input
-              {...field("ra")}
-              value={draft.ra}
-              placeholder="hh:mm:ss or deg"
-              autoComplete="off"
-              spellCheck={false}
-              onChange={(event) => set("ra", event.target.value)}
-            />
-          </Field>
-          <Field id={`${id}-dec`} label="Dec" error={errors.dec}>
-            <input
-              {...field("dec")}
-              value={draft.dec}
-              placeholder="±dd:mm:ss or deg"
-              autoComplete="off"
-              spellCheck={false}
-              onChange={(event) => set("dec", event.target.value)}
-            />
-          </Field>
-          <Field id={`${id}-radius`} label="Radius (arcsec)" error={errors.radius}>
-            <input
-              {...field("radius")}
-              value={draft.radius}
-              inputMode="decimal"
-              className="narrow"
-              onChange={(event) => set("radius", event.target.value)}
-            />
-          </Field>
-        </div>
+        <ConeFields id={id} values={draft} errors={errors} onChange={set} />
       </fieldset>
       {errors.form && (
         <p className="field-error" role="alert">

@@ -1,6 +1,6 @@
 // The alert archive's query API (POST /api/queries), read so that 64-bit candids stay exact,
 // and the page's loads made of it.
-import { api, ApiError } from "../../api";
+import { api, ApiError, messageOf } from "../../api";
 import {
   alertCatalogs,
   auxQuery,
@@ -85,7 +85,7 @@ export async function loadObject(
     queryArchive(objectAlertsQuery(catalog, objectId)),
     queryArchive(auxQuery(catalog, objectId)).then(
       (value) => ({ value }),
-      (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
+      (error: unknown) => ({ error: messageOf(error) }),
     ),
   ]);
   const docs = asDocs(alerts);

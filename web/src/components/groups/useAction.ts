@@ -1,4 +1,5 @@
 // One write to the API from a control: busy while it runs, then its error or its confirmation.
+import { messageOf } from "../../api";
 import { useCallback, useRef, useState } from "react";
 
 export type Action = {
@@ -32,7 +33,7 @@ export function useAction(): Action {
         setNotice(typeof done === "function" ? done(result) : done);
         return result;
       } catch (failure) {
-        setError(failure instanceof Error ? failure.message : String(failure));
+        setError(messageOf(failure));
         return undefined;
       } finally {
         running.current = false;

@@ -1,4 +1,5 @@
 // One-step classification of a candidate with a class of the portal's latest taxonomy. The
+import { messageOf } from "../../api";
 // classes come from one <datalist> per page (TaxonomyClasses): a select per card would put
 // the whole tree into the page once per candidate.
 import { useId, useState, type FormEvent } from "react";
@@ -38,7 +39,7 @@ export function QuickClassify({ classes, onClassify }: Props) {
       setState({ done: `Classified as ${name}` });
       setChoice("");
     } catch (failure) {
-      setState({ error: failure instanceof Error ? failure.message : String(failure) });
+      setState({ error: messageOf(failure) });
     }
   }
 

@@ -1,4 +1,5 @@
 // Save a candidate to groups: a modal checklist preset from the groups whose filters passed it.
+import { messageOf } from "../../api";
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import type { Group } from "../../api";
 
@@ -34,7 +35,7 @@ export function SaveDialog({ objId, groups, preset, onSave, onClose }: Props) {
       await onSave(chosen);
       onClose();
     } catch (failure) {
-      setError(failure instanceof Error ? failure.message : String(failure));
+      setError(messageOf(failure));
       setBusy(false);
     }
   }

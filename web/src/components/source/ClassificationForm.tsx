@@ -1,11 +1,10 @@
 // Adding a classification: a class of a taxonomy (its tree flattened), a probability, groups.
 import { useId, useMemo, useState, type FormEvent } from "react";
-import { api, unwrap, type Group, type Taxonomy } from "../../api";
+import { api, unwrap, type Group, type Taxonomy, messageOf } from "../../api";
 import { parseProbability } from "../../lib/source";
 import { classOptionLabel, flattenHierarchy } from "../../lib/taxonomy";
 import { Field } from "./Field";
 import { GroupPicker } from "./GroupPicker";
-import { messageOf } from "./useSectionData";
 
 type Props = {
   objId: string;

@@ -1,10 +1,9 @@
 // Posting a comment: text, an optional attachment (base64, as the API takes it), its groups.
 import { useId, useState, type FormEvent } from "react";
-import { api, unwrap, type Group } from "../../api";
+import { api, unwrap, type Group, messageOf } from "../../api";
 import { bytesToBase64 } from "../../lib/source";
 import { Field } from "./Field";
 import { GroupPicker } from "./GroupPicker";
-import { messageOf } from "./useSectionData";
 
 /** The gateway takes request bodies up to 32 MB (SKYMESH_GATEWAY_MAX_REQUEST_BYTES's default)
  * and base64 adds a third: refuse what would not fit before encoding it. */

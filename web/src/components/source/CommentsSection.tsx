@@ -1,13 +1,13 @@
 // "Comments": the object's comments (author, when, text, attachment), posting and deleting.
 import { useState } from "react";
-import { api, unwrap, type Comment, type Group, type Profile } from "../../api";
+import { api, unwrap, type Comment, type Group, type Profile, messageOf } from "../../api";
 import { formatUtc, timeAgo } from "../../lib/format";
 import { isOwn, mayDo } from "../../lib/source";
 import { Status } from "../Status";
 import { CommentForm } from "./CommentForm";
 import { ConfirmButton } from "./ConfirmButton";
 import { downloadFromApi } from "./download";
-import { messageOf, useSectionData } from "./useSectionData";
+import { useSectionData } from "./useSectionData";
 
 type Props = { objId: string; initial: Comment[] | undefined; profile: Profile; groups: Group[] };
 

@@ -1,6 +1,6 @@
 // A destructive action in two steps (press, then confirm), with its progress and error inline.
+import { messageOf } from "../../api";
 import { useState } from "react";
-import { messageOf } from "./useSectionData";
 
 type Props = {
   /** The accessible name of the first button ("Delete comment"). */

@@ -1,8 +1,7 @@
 // The object in the caller's "favorites" listing, or not: one toggle.
 import { useState } from "react";
-import { api, unwrap } from "../../api";
+import { api, unwrap, messageOf } from "../../api";
 import { useApi } from "../../useApi";
-import { messageOf } from "./useSectionData";
 
 const LIST = "favorites";
 

@@ -1,7 +1,7 @@
 // Requesting follow-up on one of the caller's allocations; the payload is the facility's
 // parameters, which the API keeps as given (no facility is contacted by skymesh).
 import { useId, useState, type FormEvent } from "react";
-import { api, unwrap, type Allocation, type Instrument, type Schemas } from "../../api";
+import { api, unwrap, type Allocation, type Instrument, type Schemas, messageOf } from "../../api";
 import {
   defaultFollowupForm,
   followupPayload,
@@ -9,7 +9,6 @@ import {
   type FollowupForm as Form,
 } from "../../lib/source";
 import { Field } from "./Field";
-import { messageOf } from "./useSectionData";
 
 type Payload = NonNullable<Schemas["skymesh.portal.v1.FollowupRequestBodyJson"]["payload"]>;
 

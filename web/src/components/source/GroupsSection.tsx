@@ -2,11 +2,11 @@
 // invite another group, answer an invitation (POST /api/source_groups, PATCH .../{obj_id}).
 import { useId, useState, type FormEvent } from "react";
 import { Link } from "react-router-dom";
-import { api, unwrap, type Groups, type Profile, type SavedGroup } from "../../api";
+import { api, unwrap, type Groups, type Profile, type SavedGroup, messageOf } from "../../api";
 import { formatUtc } from "../../lib/format";
 import { invitableGroups, isSystemAdmin, mayDo, saveableGroups } from "../../lib/source";
 import { Status } from "../Status";
-import { messageOf, useSectionData } from "./useSectionData";
+import { useSectionData } from "./useSectionData";
 
 type Props = {
   objId: string;

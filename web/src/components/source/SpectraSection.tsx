@@ -1,6 +1,6 @@
 // "Spectra": the object's spectra, plotted and listed, each exported as a file; an ASCII upload.
 import { useId, useState } from "react";
-import { api, unwrap, type Instrument, type Profile } from "../../api";
+import { api, unwrap, type Instrument, type Profile, messageOf } from "../../api";
 import { formatNumber, formatUtc } from "../../lib/format";
 import { isOwn, mayDo } from "../../lib/source";
 import { fluxUnitLabel, wavelengthRange } from "../../lib/spectra";
@@ -10,7 +10,6 @@ import { ConfirmButton } from "./ConfirmButton";
 import { downloadFromApi } from "./download";
 import { SpectraPlot } from "./SpectraPlot";
 import { SpectrumUpload } from "./SpectrumUpload";
-import { messageOf } from "./useSectionData";
 
 const FORMATS: [string, string, string][] = [
   ["csv", "CSV", "csv"],

@@ -1,11 +1,10 @@
 // Uploading an ASCII spectrum: the file is checked (POST /api/spectra/parse/ascii) as soon as it
 // is chosen, then saved with the file itself (POST /api/spectra/ascii).
 import { useEffect, useId, useState, type FormEvent } from "react";
-import { api, unwrap, type Instrument } from "../../api";
+import { api, unwrap, type Instrument, messageOf } from "../../api";
 import { formatNumber } from "../../lib/format";
 import { observedAtFromHeader, wavelengthRange } from "../../lib/spectra";
 import { Field } from "./Field";
-import { messageOf } from "./useSectionData";
 
 /** The API refuses larger files; say so before sending one. */
 const MAX_BYTES = 10 * 1024 * 1024;

@@ -1,5 +1,6 @@
 // A section's data: first what the object's own reply carried, then its route after each write.
 import { useCallback, useEffect, useRef, useState } from "react";
+import { asError } from "../../api";
 
 export type SectionData<T> = {
   value: T;
@@ -25,7 +26,7 @@ export function useSectionData<T>(
       setValue(await loader.current());
       setError(undefined);
     } catch (failure) {
-      setError(failure instanceof Error ? failure : new Error(String(failure)));
+      setError(asError(failure));
     }
   }, []);
 
@@ -37,7 +38,3 @@ export function useSectionData<T>(
 
   return { value, error, reload };
 }
-
-/** An unknown failure as a message. */
-export const messageOf = (failure: unknown): string =>
-  failure instanceof Error ? failure.message : String(failure);

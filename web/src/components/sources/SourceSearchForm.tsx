@@ -11,6 +11,7 @@ import {
   type SourcesErrors,
   type SourcesState,
 } from "../../lib/search";
+import { ConeFields } from "./ConeFields";
 import { Field, fieldProps } from "./Field";
 
 type Props = { groups: Group[]; state: SourcesState; onSearch: (state: SourcesState) => void };
@@ -114,37 +115,7 @@ export function SourceSearchForm({ groups, state, onSearch }: Props) {
           <span className="mono">47.1081 8.0839</span> or{" "}
           <span className="mono">03:08:25.97 +08:05:02.1</span>; a whole position may go in RA.
         </p>
-        <div className="toolbar">
-          <Field id={`${id}-ra`} label="RA" error={errors.ra}>
-            <input
-              {...field("ra")}
-              value={draft.ra}
-              placeholder="hh:mm:ss or deg"
-              autoComplete="off"
-              spellCheck={false}
-              onChange={(event) => set("ra", event.target.value)}
-            />
-          </Field>
-          <Field id={`${id}-dec`} label="Dec" error={errors.dec}>
-            <input
-              {...field("dec")}
-              value={draft.dec}
-              placeholder="±dd:mm:ss or deg"
-              autoComplete="off"
-              spellCheck={false}
-              onChange={(event) => set("dec", event.target.value)}
-            />
-          </Field>
-          <Field id={`${id}-radius`} label="Radius (arcsec)" error={errors.radius}>
-            <input
-              {...field("radius")}
-              value={draft.radius}
-              inputMode="decimal"
-              className="narrow"
-              onChange={(event) => set("radius", event.target.value)}
-            />
-          </Field>
-        </div>
+        <ConeFields id={id} values={draft} errors={errors} onChange={set} />
       </fieldset>
       {groups.length > 0 && (
         <fieldset>
