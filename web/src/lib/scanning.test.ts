@@ -25,6 +25,7 @@ describe("scan state", () => {
     const state = {
       ...readScanState(new URLSearchParams(), now),
       groupIds: [3, 7],
+      filterIds: [12],
       savedStatus: "notSavedToAnyAccessible",
       hideRejected: false,
       sortOrigin: "demo:real-bright",
@@ -63,6 +64,17 @@ describe("candidateQuery", () => {
       startDate: "2026-12-02T12:00:00",
       listNameReject: "rejected_candidates",
     });
+  });
+
+  it("sends chosen filters instead of their groups", () => {
+    const state = {
+      ...readScanState(new URLSearchParams(), now),
+      groupIds: [4],
+      filterIds: [9, 11],
+    };
+    const query = candidateQuery(state);
+    expect(query.filterIDs).toBe("9,11");
+    expect(query.groupIDs).toBeUndefined();
   });
 
   it("sorts by an annotation only when origin and key are both given", () => {

@@ -15,8 +15,16 @@ export const SAVED_STATUSES: [string, string][] = [
   ["savedToAnyAccessible", "saved to any of my groups"],
 ];
 
+const idList = (text: string | null): number[] =>
+  (text ?? "")
+    .split(",")
+    .map(Number)
+    .filter((id) => Number.isInteger(id) && id > 0);
+
 export type ScanState = {
   groupIds: number[];
+  /** Chosen filters (of the chosen groups); none: every filter of the groups. */
+  filterIds: number[];
   startDate: string;
   endDate: string;
   savedStatus: string;
@@ -42,10 +50,8 @@ export function readScanState(
     return Number.isInteger(value) && value > 0 ? value : fallback;
   };
   return {
-    groupIds: (params.get("groups") ?? "")
-      .split(",")
-      .map(Number)
-      .filter((id) => Number.isInteger(id) && id > 0),
+    groupIds: idList(params.get("groups")),
+    filterIds: idList(params.get("filters")),
     startDate: params.get("start") ?? hoursBefore(DEFAULT_WINDOW_HOURS, now),
     endDate: params.get("end") ?? "",
     savedStatus: params.get("saved") ?? "all",
@@ -61,6 +67,7 @@ export function readScanState(
 export function writeScanState(state: ScanState, defaultPerPage = 25): URLSearchParams {
   const params = new URLSearchParams();
   if (state.groupIds.length) params.set("groups", state.groupIds.join(","));
+  if (state.filterIds.length) params.set("filters", state.filterIds.join(","));
   params.set("start", state.startDate);
   if (state.endDate) params.set("end", state.endDate);
   if (state.savedStatus !== "all") params.set("saved", state.savedStatus);
@@ -83,7 +90,9 @@ export function candidateQuery(state: ScanState, queryId?: string): CandidateQue
     savedStatus: state.savedStatus,
     includePhotometry: "true",
   };
-  if (state.groupIds.length) query.groupIDs = state.groupIds.join(",");
+  // The API reads groupIDs before filterIDs: chosen filters are sent alone.
+  if (state.filterIds.length) query.filterIDs = state.filterIds.join(",");
+  else if (state.groupIds.length) query.groupIDs = state.groupIds.join(",");
   if (state.startDate) query.startDate = state.startDate;
   if (state.endDate) query.endDate = state.endDate;
   if (state.hideRejected) query.listNameReject = "rejected_candidates";

@@ -35,6 +35,7 @@ export default function ScanningPage() {
     const data = await unwrap(api.GET("/api/groups"));
     return (data.user_groups ?? []).filter((group) => !group.single_user_group);
   }, []);
+  const filters = useApi(() => unwrap(api.GET("/api/filters")), []);
   const taxonomy = useApi(async () => {
     const all = await unwrap(api.GET("/api/taxonomy"));
     return all.find((t) => t.isLatest) ?? all[0];
@@ -129,7 +130,13 @@ export default function ScanningPage() {
       <h1>Scan candidates</h1>
       <Status error={groups.error} />
       {groups.value && (
-        <ScanForm key={params.toString()} groups={myGroups} state={state} onSearch={search} />
+        <ScanForm
+          key={params.toString()}
+          groups={myGroups}
+          filters={filters.value ?? []}
+          state={state}
+          onSearch={search}
+        />
       )}
       <Status loading={page.loading && !data} error={page.error} />
       {data && (

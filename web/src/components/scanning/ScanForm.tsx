@@ -1,11 +1,16 @@
 // The scanning search: groups, time window (UTC), saved status, rejected, annotation sort.
 import { useState, type FormEvent } from "react";
-import type { Group } from "../../api";
+import type { Group, PortalFilter } from "../../api";
 import { fromLocalInput, SAVED_STATUSES, toLocalInput, type ScanState } from "../../lib/scanning";
 
-type Props = { groups: Group[]; state: ScanState; onSearch: (state: ScanState) => void };
+type Props = {
+  groups: Group[];
+  filters: PortalFilter[];
+  state: ScanState;
+  onSearch: (state: ScanState) => void;
+};
 
-export function ScanForm({ groups, state, onSearch }: Props) {
+export function ScanForm({ groups, filters, state, onSearch }: Props) {
   const [draft, setDraft] = useState(state);
   const set = <K extends keyof ScanState>(key: K, value: ScanState[K]) =>
     setDraft((current) => ({ ...current, [key]: value }));
@@ -16,8 +21,27 @@ export function ScanForm({ groups, state, onSearch }: Props) {
   }
 
   function toggleGroup(id: number, on: boolean) {
-    set("groupIds", on ? [...draft.groupIds, id] : draft.groupIds.filter((g) => g !== id));
+    const groupIds = on ? [...draft.groupIds, id] : draft.groupIds.filter((g) => g !== id);
+    // A filter stays chosen only while its group is (or no group is).
+    const kept = filters.filter(
+      (f) => groupIds.length === 0 || groupIds.includes(f.group_id as number),
+    );
+    const keptIds = new Set(kept.map((f) => f.id as number));
+    setDraft((current) => ({
+      ...current,
+      groupIds,
+      filterIds: current.filterIds.filter((fid) => keptIds.has(fid)),
+    }));
   }
+
+  function toggleFilter(id: number, on: boolean) {
+    set("filterIds", on ? [...draft.filterIds, id] : draft.filterIds.filter((f) => f !== id));
+  }
+
+  const groupName = new Map(groups.map((g) => [g.id, g.name]));
+  const offered = filters.filter(
+    (f) => draft.groupIds.length === 0 || draft.groupIds.includes(f.group_id as number),
+  );
 
   // On a phone the options fold away under their summary, so the first card is on screen.
   const wide = typeof window !== "undefined" && window.matchMedia("(min-width: 700px)").matches;
@@ -42,6 +66,26 @@ export function ScanForm({ groups, state, onSearch }: Props) {
             ))}
           </div>
         </fieldset>
+        {offered.length > 0 && (
+          <fieldset>
+            <legend>Filters (none checked: every filter of those groups)</legend>
+            <div className="row">
+              {offered.map((filter) => (
+                <label className="inline" key={filter.id}>
+                  <input
+                    type="checkbox"
+                    checked={draft.filterIds.includes(filter.id as number)}
+                    onChange={(event) => toggleFilter(filter.id as number, event.target.checked)}
+                  />
+                  {filter.name}{" "}
+                  <span className="muted">
+                    ({groupName.get(filter.group_id) ?? filter.group_id})
+                  </span>
+                </label>
+              ))}
+            </div>
+          </fieldset>
+        )}
         <div className="toolbar">
           <label>
             Passed after (UTC)
@@ -135,5 +179,7 @@ function summarise(state: ScanState, groups: Group[]): string {
     : "any time";
   const saved =
     SAVED_STATUSES.find(([value]) => value === state.savedStatus)?.[1] ?? state.savedStatus;
-  return [names.length ? names.join(", ") : "all my groups", since, saved].join(" · ");
+  const scope = names.length ? names.join(", ") : "all my groups";
+  const filters = state.filterIds.length ? ` (${state.filterIds.length} filters)` : "";
+  return [scope + filters, since, saved].join(" · ");
 }
