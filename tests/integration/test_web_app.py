@@ -404,3 +404,23 @@ def test_the_filter_editor_shows_the_servers_error_for_an_invalid_stage(
         )
         screenshot(page, "filter-error")
     assert data(world.http.get(f"/api/filters/{world.filter_id}")) == versions_before
+
+
+def test_the_alert_archive_shows_every_alert_of_an_object(world: World, browser: Browser) -> None:
+    from tests.conftest import decode_alert
+
+    packets = [decode_alert(path) for path in sorted(ZTF_DIR.rglob("*.avro"))]
+    per_object: dict[str, list[int]] = {}
+    for packet in packets:
+        per_object.setdefault(packet["objectId"], []).append(packet["candid"])
+    obj_id = max(per_object, key=lambda name: (len(per_object[name]), name))
+    with scanner_page(world, browser) as page:
+        page.get_by_role("link", name="Alerts").click()
+        page.get_by_label("Survey").select_option("ZTF_alerts")
+        page.get_by_label("Object id or candid").fill(obj_id)
+        page.get_by_role("button", name="Search alerts").click()
+        expect(page.get_by_role("heading", level=2, name=obj_id)).to_be_visible()
+        count = len(per_object[obj_id])
+        expect(page.get_by_role("heading", level=3, name=f"Alerts ({count})")).to_be_visible()
+        for candid in per_object[obj_id]:
+            expect(page.get_by_text(str(candid), exact=True).first).to_be_visible()

@@ -107,11 +107,7 @@ export async function blobUrl(path: string): Promise<string> {
   return URL.createObjectURL(await response.blob());
 }
 
-/** An unknown failure as a message, for the error next to a control. */
-export const messageOf = (failure: unknown): string => messageOf(failure);
-
-/** An unknown failure as an Error, for a page's error state. */
-export const asError = (failure: unknown): Error => asError(failure);
+export { asError, messageOf } from "./lib/errors";
 
 /** Every group id list the API takes is comma-joined. */
 export const joinIds = (ids: Iterable<number>): string => [...ids].join(",");
