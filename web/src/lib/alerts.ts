@@ -1,6 +1,7 @@
 // The alert archive (Kowalski's side): its JSON read exactly, its queries, and alert documents
 // as table rows, light-curve points and cross-match summaries.
 import type { Photometry } from "../api";
+import { parseJsonLossless } from "./jsonText";
 import { parsePosition, parseRadius, type Position, type PositionErrors } from "./search";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -16,33 +17,7 @@ const isDoc = (value: Json | undefined): value is Doc =>
  * (1127107111615015007) would otherwise come back as 1127107111615015000 and name no alert.
  */
 export function parseJsonExact(text: string): Json {
-  let out = "";
-  let copied = 0;
-  let i = 0;
-  const number = /-?\d+(\.\d+)?([eE][+-]?\d+)?/y;
-  while (i < text.length) {
-    const c = text[i];
-    if (c === '"') {
-      i++;
-      while (i < text.length && text[i] !== '"') i += text[i] === "\\" ? 2 : 1;
-      i++;
-      continue;
-    }
-    if (c === "-" || (c >= "0" && c <= "9")) {
-      number.lastIndex = i;
-      const match = number.exec(text);
-      if (!match) throw new SyntaxError(`Unexpected "${c}" in JSON at position ${i}`);
-      const token = match[0];
-      if (!match[1] && !match[2] && !Number.isSafeInteger(Number(token))) {
-        out += `${text.slice(copied, i)}"${token}"`;
-        copied = i + token.length;
-      }
-      i += token.length;
-      continue;
-    }
-    i++;
-  }
-  return fromExtendedJson(JSON.parse(out + text.slice(copied)) as Json);
+  return fromExtendedJson(parseJsonLossless(text) as Json);
 }
 
 /**

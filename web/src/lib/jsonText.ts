@@ -12,7 +12,7 @@ export type JsonNode =
   | { kind: "number"; raw: string }
   | { kind: "literal"; raw: "true" | "false" | "null" };
 
-export class JsonSyntaxError extends Error {
+export class JsonSyntaxError extends SyntaxError {
   constructor(
     readonly reason: string,
     readonly line: number,

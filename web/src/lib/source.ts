@@ -171,16 +171,6 @@ export function bytesToBase64(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
-/**
- * The digits of every `"key": <integer>` in a JSON text, in order. JSON.parse rounds integers
- * past 2^53 (an alert's candid, 19 digits), so they are read from the text itself.
- */
-export function exactIntegers(json: string, key: string): string[] {
-  const escaped = key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  const pattern = new RegExp(`"${escaped}"\\s*:\\s*(-?\\d+)(?![\\d.eE])`, "g");
-  return [...json.matchAll(pattern)].map((match) => match[1]);
-}
-
 /** A probability field's text -> a number in [0, 1], or an error message. */
 export function parseProbability(text: string): number | string {
   const value = Number(text);

@@ -1,13 +1,13 @@
 // "Candidate history": each time a filter passed an alert of the object, and which alert.
 import { api, ApiError, unwrap, type Group, type ObjDetail, type PassingAlert } from "../../api";
 import { formatUtc } from "../../lib/format";
-import { exactIntegers } from "../../lib/source";
+import { parseJsonLossless } from "../../lib/jsonText";
 import { useApi } from "../../useApi";
 import { Status } from "../Status";
 
 type Pass = PassingAlert & { candid: string };
 
-/** The passes, each with its alert's candid exact (JSON numbers round it: see exactIntegers). */
+/** The passes, each with its alert's candid exact (JSON.parse would round its 19 digits). */
 async function loadPasses(objId: string): Promise<Pass[] | null> {
   const { data, error, response } = await api.GET("/api/candidates/{obj_id}", {
     params: { path: { obj_id: objId }, query: { includeAlerts: "true" } },
@@ -19,13 +19,11 @@ async function loadPasses(objId: string): Promise<Pass[] | null> {
     const message = (error as { message?: string } | undefined)?.message;
     throw new ApiError(message ?? `${response.status} ${response.statusText}`, response.status);
   }
-  const envelope = JSON.parse(data) as { data?: ObjDetail };
-  const passes = envelope.data?.passing_alerts ?? [];
-  const candids = exactIntegers(data, "passing_alert_id");
-  return passes.map((pass, index) => ({
+  // Integers past 2^53 come back as their digits (strings); the rest as numbers.
+  const envelope = parseJsonLossless(data) as { data?: ObjDetail };
+  return (envelope.data?.passing_alerts ?? []).map((pass) => ({
     ...pass,
-    candid:
-      candids.length === passes.length ? candids[index] : String(pass.passing_alert_id ?? "—"),
+    candid: String(pass.passing_alert_id ?? "—"),
   }));
 }
 
