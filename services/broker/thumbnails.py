@@ -10,12 +10,10 @@ figure state, so it is safe in the asyncio broker (run it off the event loop).
 
 from __future__ import annotations
 
-import gzip
 import io
 import threading
 
 import numpy as np
-from astropy.io import fits
 from astropy.visualization import (
     AsymmetricPercentileInterval,
     ImageNormalize,
@@ -26,6 +24,8 @@ from astropy.visualization import (
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
+
+from services.broker.surveys import stamps
 
 # The portal's thumbnail types, in the order a broker posts them.
 THUMBNAIL_TYPES = ("new", "ref", "sub")
@@ -39,11 +39,7 @@ PERCENTILE_LIMITS = (1.0, 100.0)
 
 def read_stamp(stamp_gz: bytes) -> np.ndarray:
     """The image of a gzipped FITS stamp (HDU 0), as float64."""
-    with fits.open(io.BytesIO(gzip.decompress(stamp_gz)), ignore_missing_simple=True) as hdus:
-        data = hdus[0].data
-        if data is None or data.ndim != 2:
-            raise ValueError(f"stamp HDU 0 is not a 2-D image: {getattr(data, 'shape', None)}")
-        return np.array(data, dtype=np.float64)
+    return np.array(stamps.read_stamp(stamp_gz), dtype=np.float64)
 
 
 def clean(image: np.ndarray) -> np.ndarray:

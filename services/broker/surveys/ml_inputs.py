@@ -6,13 +6,12 @@ row-major order (``triplet.tobytes()``) and the features as 25 floats.
 
 from __future__ import annotations
 
-import gzip
-import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from astropy.io import fits
+
+from services.broker.surveys.stamps import read_stamp
 
 STAMP_SIDE = 63
 TRIPLET_SHAPE = (STAMP_SIDE, STAMP_SIDE, 3)
@@ -52,8 +51,7 @@ ZTF_FEATURES = (
 
 def normalized_cutout(stamp: bytes) -> np.ndarray:
     """A gzipped FITS stamp -> float32 [63, 63]: NaN -> 0, unit L2 norm, padded with 1e-9."""
-    with fits.open(io.BytesIO(gzip.decompress(stamp)), ignore_missing_simple=True) as hdus:
-        image = np.nan_to_num(np.asarray(hdus[0].data, dtype=np.float32))
+    image = np.nan_to_num(np.array(read_stamp(stamp), dtype=np.float32))
     if image.ndim != 2:
         raise ValueError(f"cutout is not a 2-D image: shape {image.shape}")
     rows, cols = image.shape
