@@ -54,16 +54,15 @@ class World:
         return self.http.get(path, headers=who.headers, params=params)
 
 
-def bright_objects() -> set[str]:
+def bright_objects(ztf_alerts: dict[int, dict[str, Any]]) -> set[str]:
     """The objects with an alert brighter than BRIGHT, from the bundled packets alone."""
-    from tests.conftest import decode_alert
-
-    packets = [decode_alert(path) for path in sorted(ZTF_DIR.rglob("*.avro"))]
-    return {p["objectId"] for p in packets if p["candidate"]["magpsf"] < BRIGHT}
+    return {p["objectId"] for p in ztf_alerts.values() if p["candidate"]["magpsf"] < BRIGHT}
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+def world(
+    tmp_path_factory: pytest.TempPathFactory, ztf_alerts: dict[int, dict[str, Any]]
+) -> Iterator[World]:
     assert (WEB_BUNDLE / "index.html").is_file(), "the web bundle is missing: run `make web`"
     settings = mesh_settings(
         tmp_path_factory.mktemp("web-run"), admin_password=ADMIN_PASSWORD, kafka_group_id="web"
@@ -91,7 +90,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             scanner=user(http, streams=(public,), groups=(scanners,)),
             outsider=user(http, streams=(public,), groups=(others,)),
             newcomer=user(http, streams=(public,), groups=(scanners,)),
-            candidates=bright_objects(),
+            candidates=bright_objects(ztf_alerts),
         )
         for night in sorted(p for p in ZTF_DIR.iterdir() if p.is_dir()):
             files = sorted(night.glob("*.avro"))
@@ -406,12 +405,11 @@ def test_the_filter_editor_shows_the_servers_error_for_an_invalid_stage(
     assert data(world.http.get(f"/api/filters/{world.filter_id}")) == versions_before
 
 
-def test_the_alert_archive_shows_every_alert_of_an_object(world: World, browser: Browser) -> None:
-    from tests.conftest import decode_alert
-
-    packets = [decode_alert(path) for path in sorted(ZTF_DIR.rglob("*.avro"))]
+def test_the_alert_archive_shows_every_alert_of_an_object(
+    world: World, browser: Browser, ztf_alerts: dict[int, dict[str, Any]]
+) -> None:
     per_object: dict[str, list[int]] = {}
-    for packet in packets:
+    for packet in ztf_alerts.values():
         per_object.setdefault(packet["objectId"], []).append(packet["candid"])
     obj_id = max(per_object, key=lambda name: (len(per_object[name]), name))
     with scanner_page(world, browser) as page:

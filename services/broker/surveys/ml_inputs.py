@@ -51,7 +51,7 @@ ZTF_FEATURES = (
 
 def normalized_cutout(stamp: bytes) -> np.ndarray:
     """A gzipped FITS stamp -> float32 [63, 63]: NaN -> 0, unit L2 norm, padded with 1e-9."""
-    image = np.nan_to_num(np.array(read_stamp(stamp), dtype=np.float32))
+    image = np.nan_to_num(np.array(read_stamp(stamp), dtype=np.float32), copy=False)
     if image.ndim != 2:
         raise ValueError(f"cutout is not a 2-D image: shape {image.shape}")
     rows, cols = image.shape

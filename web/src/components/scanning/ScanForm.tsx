@@ -1,6 +1,7 @@
 // The scanning search: groups, time window (UTC), saved status, rejected, annotation sort.
 import { useState, type FormEvent } from "react";
 import type { Group, PortalFilter } from "../../api";
+import { IdCheckboxes } from "../IdCheckboxes";
 import { fromLocalInput, SAVED_STATUSES, toLocalInput, type ScanState } from "../../lib/scanning";
 
 type Props = {
@@ -20,8 +21,7 @@ export function ScanForm({ groups, filters, state, onSearch }: Props) {
     onSearch({ ...draft, page: 1 });
   }
 
-  function toggleGroup(id: number, on: boolean) {
-    const groupIds = on ? [...draft.groupIds, id] : draft.groupIds.filter((g) => g !== id);
+  function chooseGroups(groupIds: number[]) {
     // A filter stays chosen only while its group is (or no group is).
     const kept = filters.filter(
       (f) => groupIds.length === 0 || groupIds.includes(f.group_id as number),
@@ -32,10 +32,6 @@ export function ScanForm({ groups, filters, state, onSearch }: Props) {
       groupIds,
       filterIds: current.filterIds.filter((fid) => keptIds.has(fid)),
     }));
-  }
-
-  function toggleFilter(id: number, on: boolean) {
-    set("filterIds", on ? [...draft.filterIds, id] : draft.filterIds.filter((f) => f !== id));
   }
 
   const groupName = new Map(groups.map((g) => [g.id, g.name]));
@@ -51,40 +47,29 @@ export function ScanForm({ groups, filters, state, onSearch }: Props) {
         Search options <span className="muted">({summarise(state, groups)})</span>
       </summary>
       <form className="scan-form" onSubmit={submit} aria-label="Candidate search">
-        <fieldset>
-          <legend>Groups (none checked: all my groups)</legend>
-          <div className="row">
-            {groups.map((group) => (
-              <label className="inline" key={group.id}>
-                <input
-                  type="checkbox"
-                  checked={draft.groupIds.includes(group.id as number)}
-                  onChange={(event) => toggleGroup(group.id as number, event.target.checked)}
-                />
-                {group.name}
-              </label>
-            ))}
-          </div>
-        </fieldset>
+        <IdCheckboxes
+          legend="Groups (none checked: all my groups)"
+          items={groups.map((group) => ({ id: group.id as number, label: group.name }))}
+          chosen={draft.groupIds}
+          onChange={chooseGroups}
+        />
         {offered.length > 0 && (
-          <fieldset>
-            <legend>Filters (none checked: every filter of those groups)</legend>
-            <div className="row">
-              {offered.map((filter) => (
-                <label className="inline" key={filter.id}>
-                  <input
-                    type="checkbox"
-                    checked={draft.filterIds.includes(filter.id as number)}
-                    onChange={(event) => toggleFilter(filter.id as number, event.target.checked)}
-                  />
+          <IdCheckboxes
+            legend="Filters (none checked: every filter of those groups)"
+            items={offered.map((filter) => ({
+              id: filter.id as number,
+              label: (
+                <>
                   {filter.name}{" "}
                   <span className="muted">
                     ({groupName.get(filter.group_id) ?? filter.group_id})
                   </span>
-                </label>
-              ))}
-            </div>
-          </fieldset>
+                </>
+              ),
+            }))}
+            chosen={draft.filterIds}
+            onChange={(filterIds) => set("filterIds", filterIds)}
+          />
         )}
         <div className="toolbar">
           <label>

@@ -11,6 +11,7 @@ import {
   type SourcesErrors,
   type SourcesState,
 } from "../../lib/search";
+import { IdCheckboxes } from "../IdCheckboxes";
 import { ConeFields } from "./ConeFields";
 import { Field, fieldProps } from "./Field";
 
@@ -54,13 +55,6 @@ export function SourceSearchForm({ groups, state, onSearch }: Props) {
   }
 
   const field = (key: keyof SourcesErrors) => fieldProps(`${id}-${key}`, errors[key]);
-
-  function toggleGroup(groupId: number, on: boolean) {
-    set(
-      "groupIds",
-      on ? [...draft.groupIds, groupId] : draft.groupIds.filter((g) => g !== groupId),
-    );
-  }
 
   return (
     <form
@@ -118,21 +112,12 @@ export function SourceSearchForm({ groups, state, onSearch }: Props) {
         <ConeFields id={id} values={draft} errors={errors} onChange={set} />
       </fieldset>
       {groups.length > 0 && (
-        <fieldset>
-          <legend>Saved to groups (none checked: any of mine)</legend>
-          <div className="row">
-            {groups.map((group) => (
-              <label className="inline" key={group.id}>
-                <input
-                  type="checkbox"
-                  checked={draft.groupIds.includes(group.id as number)}
-                  onChange={(event) => toggleGroup(group.id as number, event.target.checked)}
-                />
-                {group.name}
-              </label>
-            ))}
-          </div>
-        </fieldset>
+        <IdCheckboxes
+          legend="Saved to groups (none checked: any of mine)"
+          items={groups.map((group) => ({ id: group.id as number, label: group.name }))}
+          chosen={draft.groupIds}
+          onChange={(groupIds) => set("groupIds", groupIds)}
+        />
       )}
       <div className="toolbar">
         <Field id={`${id}-sortBy`} label="Sort by">
