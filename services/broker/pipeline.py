@@ -379,7 +379,7 @@ class BatchProcessor:
             "portal",
             lambda: self.clients.portal.WithoutThumbnails(objects, timeout=CALL_TIMEOUT_S),
         )
-        # Thumbnails are drawn with matplotlib: off the event loop.
+        # Photometry and thumbnails are CPU work: off the event loop.
         posts = await asyncio.to_thread(
             self.passed_alerts, alerts, passes, set(missing.obj_ids), failed
         )

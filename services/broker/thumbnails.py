@@ -2,17 +2,20 @@
 
 gunzip → FITS HDU 0 → (survey's flip) → |x| > 1e20 → NaN → NaN → mean of finite pixels →
 min/max-normalise and stretch (log; linear for "sub") → limits = 1st-100th percentile of the
-stretched image → colormap "bone", origin lower → 4x4 in at 42 dpi = 168x168 px, no axes.
+stretched image → colormap "bone", origin lower → 168x168 px (Kowalski's 4x4 in at 42 dpi),
+no axes.
 
-Rendering uses matplotlib's object API (`Figure` + the Agg canvas), never pyplot: no global
-figure state, so it is safe in the asyncio broker (run it off the event loop).
+The image is drawn as matplotlib's ``imshow(..., interpolation="nearest")`` draws it, pixel
+for pixel (a test keeps matplotlib as the reference), but without a figure: the stamp's
+colour indices are resampled to 168 px and written as a palette PNG, ~0.3 ms a stamp against
+~7 ms through matplotlib's Agg canvas. Nearest resampling shows the stamp's own pixels.
 """
 
 from __future__ import annotations
 
 import io
-import threading
 
+import matplotlib
 import numpy as np
 from astropy.visualization import (
     AsymmetricPercentileInterval,
@@ -21,9 +24,7 @@ from astropy.visualization import (
     LogStretch,
     MinMaxInterval,
 )
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.image import AxesImage
+from PIL import Image
 
 from services.broker.surveys import stamps
 
@@ -70,36 +71,40 @@ def scale(image: np.ndarray, kind: str) -> np.ndarray:
     return np.clip((stretched - low) / (high - low), 0.0, 1.0)
 
 
-class _Canvas(threading.local):
-    """One figure per thread and image shape, reused: building a figure and its axes costs
-    more than drawing the stamp into it."""
-
-    def __init__(self) -> None:
-        self.images: dict[tuple[int, ...], tuple[Figure, AxesImage]] = {}
-
-    def image(self, shape: tuple[int, ...]) -> tuple[Figure, AxesImage]:
-        if shape not in self.images:
-            fig = Figure(figsize=(SIZE_INCHES, SIZE_INCHES), dpi=DPI)
-            FigureCanvasAgg(fig)
-            ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
-            ax.set_axis_off()
-            shown = ax.imshow(np.zeros(shape), cmap="bone", origin="lower", vmin=0.0, vmax=1.0)
-            self.images[shape] = (fig, shown)
-        return self.images[shape]
+# matplotlib's "bone" as a 256-colour palette, as its colormap lookup turns it into bytes.
+COLORMAP_LEVELS = 256
+BONE_PALETTE = (
+    (matplotlib.colormaps["bone"](np.linspace(0.0, 1.0, COLORMAP_LEVELS))[:, :3] * 255)
+    .astype(np.uint8)
+    .tobytes()
+)
+# Where a stamp that is not square leaves the square empty: the figure's white (bone's top).
+BACKGROUND = COLORMAP_LEVELS - 1
 
 
-_canvas = _Canvas()
+def colour_indices(scaled: np.ndarray) -> np.ndarray:
+    """[0, 1] values as the colormap's indices: floor(x * 256), 1.0 → 255 (matplotlib's rule)."""
+    return np.clip((scaled * COLORMAP_LEVELS).astype(np.int64), 0, BACKGROUND).astype(np.uint8)
 
 
 def render_image(image: np.ndarray, kind: str, flip: bool) -> bytes:
     """A raw stamp image as a 168x168 PNG (see the module doc)."""
     img = np.flipud(image) if flip else image
-    scaled = scale(clean(img), kind)
-    fig, shown = _canvas.image(scaled.shape)
-    shown.set_data(scaled)
+    # origin lower: the image's first row is drawn at the bottom.
+    indices = colour_indices(scale(clean(img), kind))[::-1]
+    height, width = indices.shape
+    side = max(height, width)
+    # A stamp that is not square keeps its aspect, centred, as imshow's equal aspect does.
+    size = (round(SIZE_PX * width / side), round(SIZE_PX * height / side))
+    drawn = Image.fromarray(np.ascontiguousarray(indices), mode="L").resize(
+        size, Image.Resampling.NEAREST
+    )
+    canvas = Image.new("P", (SIZE_PX, SIZE_PX), BACKGROUND)
+    canvas.putpalette(BONE_PALETTE)
+    canvas.paste(drawn, ((SIZE_PX - size[0]) // 2, (SIZE_PX - size[1]) // 2))
     buffer = io.BytesIO()
     # Fast zlib: the same pixels in a slightly larger file, in a fraction of the time.
-    fig.savefig(buffer, format="png", dpi=DPI, pil_kwargs={"compress_level": 1})
+    canvas.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
 
 

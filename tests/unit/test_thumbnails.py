@@ -82,12 +82,12 @@ def test_flip_reverses_the_rendered_rows() -> None:
     top = pixels(render_png(stamp(bottom_heavy), "sub", flip=True))[:4].mean()
     bottom = pixels(render_png(stamp(bottom_heavy), "sub", flip=False))[-4:].mean()
     assert top == bottom > 200
-    # The real 63 px stamps resample by 8/3: equal up to one colour level on a pixel edge.
+    # The real 63 px stamps resample by 8/3, nearest: mirror images too.
     stamps = SURVEY.thumbnail_stamps(SURVEY.prepare(decode_alert(ONE_STAMP)).alert)
     for kind, data in stamps.items():
         flipped = pixels(render_png(data, kind, flip=True))
         unflipped = pixels(render_png(data, kind, flip=False))
-        assert np.abs(flipped - unflipped[::-1]).max() <= 1
+        assert np.array_equal(flipped, unflipped[::-1])
 
 
 def test_huge_and_missing_pixels_become_the_mean_of_the_finite_ones() -> None:
@@ -98,8 +98,8 @@ def test_huge_and_missing_pixels_become_the_mean_of_the_finite_ones() -> None:
     pixels(render_png(stamp(np.array([[np.nan, 1e25], [3.0, -1e21]])), "ref", flip=True))
 
 
-def fresh_figure_png(image: np.ndarray, kind: str, flip: bool) -> bytes:
-    """The thumbnail drawn on a figure of its own, as it was before figures were reused."""
+def matplotlib_png(image: np.ndarray, kind: str, flip: bool) -> bytes:
+    """The thumbnail as matplotlib draws it: Kowalski's figure, with nearest resampling."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -108,22 +108,37 @@ def fresh_figure_png(image: np.ndarray, kind: str, flip: bool) -> bytes:
     FigureCanvasAgg(fig)
     ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
     ax.set_axis_off()
-    ax.imshow(scaled, cmap="bone", origin="lower", vmin=0.0, vmax=1.0)
+    ax.imshow(scaled, cmap="bone", origin="lower", vmin=0.0, vmax=1.0, interpolation="nearest")
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=42)
     return buffer.getvalue()
 
 
-def test_a_reused_figure_draws_the_pixels_of_a_fresh_one() -> None:
-    """ZTF stamps and a stamp of another shape in turn on the per-thread figures."""
-    raws = []
-    for path in sorted(ZTF_DIR.rglob("*.avro"))[:3]:
-        packet = decode_alert(path)
-        raws += [packet["cutoutScience"]["stampData"], packet["cutoutDifference"]["stampData"]]
-    raws.insert(2, stamp(np.random.default_rng(7).normal(100, 5, size=(40, 52))))
-    for raw in raws:
+def test_every_bundled_stamp_draws_the_pixels_matplotlib_draws() -> None:
+    """Every ZTF and WINTER stamp, each kind, and a stamp that is not square."""
+    raws: list[tuple[bytes, bool]] = []
+    for survey, directory in ((SURVEY, ZTF_DIR), (WINTER(r"^winter_\d{8}$"), WNTR_DIR)):
+        for path in sorted(directory.rglob("*.avro")):
+            alert = survey.prepare(decode_alert(path)).alert
+            flip = survey.flip_thumbnails
+            raws += [(raw, flip) for raw in survey.thumbnail_stamps(alert).values()]
+    assert len(raws) == 117  # 37 ZTF and 2 WINTER alerts, 3 stamps each
+    for raw, flip in raws:
         for kind in ("new", "sub"):
             assert np.array_equal(
-                pixels(render_png(raw, kind, flip=True)),
-                pixels(fresh_figure_png(read_stamp(raw), kind, flip=True)),
+                pixels(render_png(raw, kind, flip=flip)),
+                pixels(matplotlib_png(read_stamp(raw), kind, flip=flip)),
             ), kind
+
+
+def test_a_stamp_that_is_not_square_keeps_its_aspect_on_white() -> None:
+    image = np.random.default_rng(7).normal(100, 5, size=(40, 52))
+    drawn = pixels(render_png(stamp(image), "new", flip=False))
+    reference = pixels(matplotlib_png(image, "new", flip=False))
+    # 52 columns fill the width; 40 rows leave white bands above and below.
+    assert (drawn[:10] == 255).all() and (drawn[-10:] == 255).all()
+    # matplotlib places the 129.2-px tall image on fractional rows: a row boundary may fall
+    # one row off, so each drawn row is the reference's row or a neighbour of it.
+    for row in range(168):
+        neighbours = reference[max(row - 1, 0) : row + 2]
+        assert any(np.array_equal(drawn[row], other) for other in neighbours), row
