@@ -70,6 +70,8 @@ class Settings:
     kafka_group_id: str = "skymesh-broker"
     dead_letter_topic: str = "skymesh.deadletter"
     broker_batch_size: int = 256
+    # Batches in the pipeline at once (each in a different stage); commits stay in order.
+    broker_batches_in_flight: int = 3
     # Kafka's default; the broker keeps polling while it waits, so an outage never hits it.
     kafka_max_poll_interval_ms: int = 300_000
     # /api/queries caps (services/archive/queries/limits.py): the longest a query may run
@@ -118,6 +120,7 @@ class Settings:
             kafka_group_id=_env_str("SKYMESH_KAFKA_GROUP_ID", "skymesh-broker"),
             dead_letter_topic=_env_str("SKYMESH_DEAD_LETTER_TOPIC", "skymesh.deadletter"),
             broker_batch_size=_env_int("SKYMESH_BROKER_BATCH_SIZE", 256),
+            broker_batches_in_flight=_env_int("SKYMESH_BROKER_BATCHES_IN_FLIGHT", 3),
             query_max_time_ms=_env_int("SKYMESH_QUERY_MAX_TIME_MS", 300_000),
             query_max_documents=_env_int("SKYMESH_QUERY_MAX_DOCUMENTS", 100_000),
             query_max_bytes=_env_int("SKYMESH_QUERY_MAX_BYTES", 64 * 1024 * 1024),
@@ -145,6 +148,7 @@ class Settings:
             "SKYMESH_KAFKA_GROUP_ID": self.kafka_group_id,
             "SKYMESH_DEAD_LETTER_TOPIC": self.dead_letter_topic,
             "SKYMESH_BROKER_BATCH_SIZE": str(self.broker_batch_size),
+            "SKYMESH_BROKER_BATCHES_IN_FLIGHT": str(self.broker_batches_in_flight),
             "SKYMESH_QUERY_MAX_TIME_MS": str(self.query_max_time_ms),
             "SKYMESH_QUERY_MAX_DOCUMENTS": str(self.query_max_documents),
             "SKYMESH_QUERY_MAX_BYTES": str(self.query_max_bytes),

@@ -4,8 +4,12 @@ A batch is safe when the archive has acknowledged its alerts and Kafka has ackno
 dead letters. A crash before that re-delivers the batch, and the archive ignores the alerts
 it already holds, so every alert is archived exactly once.
 
-The batch runs beside the poll loop, not inside it: while it waits out an outage (or while the
-broker is paused) the assigned partitions are paused and the consumer keeps polling, so it
+Up to ``broker_batches_in_flight`` batches run at once, each in its own stage of the pipeline
+(decode, ML, archive, filters, portal), so that the services work side by side; offsets are
+committed in poll order, a batch's only once every batch before it is safe too.
+
+The batches run beside the poll loop, not inside it: while they wait out an outage (or while
+the broker is paused) the assigned partitions are paused and the consumer keeps polling, so it
 stays in its group however long the wait, instead of being evicted after
 ``max.poll.interval.ms``. A rebalance in the middle of a batch does not fail it: offsets are
 committed for the partitions still assigned, and a revoked partition's records go to their
@@ -16,6 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
+from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError
@@ -29,6 +35,8 @@ from skymesh.produce import KAFKA_MAX_MESSAGE_BYTES
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT_MS = 500
+# While batches are in flight the poll returns this often, to commit the ones that finished.
+BUSY_POLL_TIMEOUT_MS = 20
 # New nightly topics must be picked up within seconds, not Kafka's default 5 minutes.
 METADATA_MAX_AGE_MS = 3000
 
@@ -46,6 +54,14 @@ class Rebalances(ConsumerRebalanceListener):
         if self.owner.holding and self.owner.consumer is not None:
             # New partitions arrive unpaused: hold them too until the batch is safe.
             self.owner.consumer.pause(*assigned)
+
+
+@dataclass
+class InFlight:
+    work: asyncio.Future[BatchResult]
+    records: int
+    # The next offset to read per partition once this batch is safe.
+    offsets: dict[TopicPartition, int]
 
 
 class SurveyConsumer:
@@ -97,57 +113,82 @@ class SurveyConsumer:
         )
         self.consumer.subscribe(pattern=pattern, listener=Rebalances(self))
         log.info("consuming", extra={"fields": {"survey": self.survey.name, "pattern": pattern}})
+        in_flight: deque[InFlight] = deque()
+        limit = max(1, self.settings.broker_batches_in_flight)
         try:
             while True:
-                if not self.running.is_set():
-                    await self._hold_until(asyncio.ensure_future(self.running.wait()))
+                await self._commit_safe(in_flight)
+                if not self.running.is_set() or len(in_flight) >= limit:
+                    await self._wait_for_room(in_flight)
                     continue
                 batches = await self.consumer.getmany(
-                    timeout_ms=POLL_TIMEOUT_MS, max_records=self.settings.broker_batch_size
+                    timeout_ms=BUSY_POLL_TIMEOUT_MS if in_flight else POLL_TIMEOUT_MS,
+                    max_records=self.settings.broker_batch_size,
                 )
                 records = [record for part in batches.values() for record in part]
                 if records:
-                    await self._process(batches, records)
+                    offsets = {tp: part[-1].offset + 1 for tp, part in batches.items() if part}
+                    work = asyncio.ensure_future(self._make_safe(records))
+                    in_flight.append(InFlight(work, len(records), offsets))
         finally:
+            for batch in in_flight:
+                batch.work.cancel()
+            await asyncio.gather(*(b.work for b in in_flight), return_exceptions=True)
             await self.consumer.stop()
             await self.dead_letters.stop()
 
-    async def _process(
-        self, batches: dict[TopicPartition, list[ConsumerRecord]], records: list[ConsumerRecord]
-    ) -> None:
-        work = asyncio.ensure_future(self._make_safe(records))
-        await self._hold_until(work)
-        result = work.result()
-        log.info(
-            "batch archived",
-            extra={
-                "fields": {
-                    "survey": self.survey.name,
-                    "records": len(records),
-                    "inserted": len(result.inserted),
-                    "duplicates": len(result.duplicates),
-                    "dead_lettered": len(result.dead),
-                }
-            },
-        )
-        # Only now that the batch is safe do its offsets move on.
-        await self._commit({tp: part[-1].offset + 1 for tp, part in batches.items() if part})
+    async def _wait_for_room(self, in_flight: deque[InFlight]) -> None:
+        """Paused, or the pipeline is full: holds the partitions until the oldest batch is
+        done or the broker is resumed."""
+        resume = None
+        if not self.running.is_set():
+            resume = asyncio.ensure_future(self.running.wait())
+        oldest = in_flight[0].work if in_flight else None
+        try:
+            await self._hold_until([f for f in (oldest, resume) if f is not None])
+        finally:
+            if resume is not None:
+                resume.cancel()
+
+    async def _commit_safe(self, in_flight: deque[InFlight]) -> None:
+        """Commits the batches at the head of the line that are safe, in poll order."""
+        while in_flight and in_flight[0].work.done():
+            batch = in_flight.popleft()
+            result = batch.work.result()  # a batch that raised stops the consumer
+            log.info(
+                "batch archived",
+                extra={
+                    "fields": {
+                        "survey": self.survey.name,
+                        "records": batch.records,
+                        "inserted": len(result.inserted),
+                        "duplicates": len(result.duplicates),
+                        "dead_lettered": len(result.dead),
+                    }
+                },
+            )
+            # Only now that this batch and every one before it are safe do offsets move on.
+            await self._commit(batch.offsets)
 
     async def _make_safe(self, records: list[ConsumerRecord]) -> BatchResult:
         result = await self.processor.process(records)
         await self.dead_letters.send(result.dead, self.survey.name)
         return result
 
-    async def _hold_until(self, work: asyncio.Future) -> None:
-        """Keeps polling, with every partition paused, until ``work`` is done."""
+    async def _hold_until(self, waits: list[asyncio.Future]) -> None:
+        """Keeps polling, with every partition paused, until one of ``waits`` is done."""
         assert self.consumer is not None
         consumer = self.consumer
         self.holding = True
         consumer.pause(*consumer.assignment())
+
+        def done() -> bool:
+            return any(wait.done() for wait in waits)
+
         try:
-            while not work.done():
-                await asyncio.wait([work], timeout=POLL_TIMEOUT_MS / 1000)
-                if work.done():
+            while not done():
+                await asyncio.wait(waits, timeout=POLL_TIMEOUT_MS / 1000)
+                if done():
                     break
                 # Paused partitions return nothing; the call itself tells the group we live.
                 stray = await consumer.getmany(timeout_ms=0)
@@ -158,9 +199,6 @@ class SurveyConsumer:
         finally:
             self.holding = False
             consumer.resume(*consumer.assignment())
-            if not work.done():
-                work.cancel()
-        work.result()  # re-raises what the work raised
 
     async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
         assert self.consumer is not None

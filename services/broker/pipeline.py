@@ -21,10 +21,11 @@ the archive then recognises it as a duplicate) and the other filters' passes are
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -36,6 +37,7 @@ from aiokafka.structs import ConsumerRecord
 
 from services.broker import enrichment
 from services.broker.surveys import PreparedAlert, Survey
+from services.broker.turns import Ticket, Turns
 from skymesh.archive.v1 import archive_pb2, archive_pb2_grpc
 from skymesh.filters.v1 import filters_pb2, filters_pb2_grpc
 from skymesh.ml.v1 import ml_pb2, ml_pb2_grpc
@@ -49,6 +51,11 @@ CALL_TIMEOUT_S = 60
 LATENCY_WINDOW = 10_000
 FIRST_RETRY_S = 0.2
 MAX_RETRY_S = 10.0
+# The pipeline's stages, in order; each takes the batches in the order they were polled.
+STAGES = ("decode", "enrich", "ml", "xmatch", "archive", "evaluate", "post")
+# Records decoded between two yields to the event loop, so that a large batch being decoded
+# does not hold up the replies of the batches ahead of it.
+DECODE_CHUNK = 32
 T = TypeVar("T")
 
 
@@ -68,6 +75,13 @@ class FilterCounter:
 
 
 @dataclass
+class StageCounter:
+    cpu_s: float = 0.0  # the broker's own CPU time in the stage
+    wall_s: float = 0.0  # batches' time in the stage, the called service's answer included
+    alerts: int = 0
+
+
+@dataclass
 class SurveyCounters:
     processed: int = 0
     archived: int = 0
@@ -81,6 +95,10 @@ class SurveyCounters:
     # (filter_id, fid) -> what that filter version did
     filters: dict[tuple[int, str], FilterCounter] = field(default_factory=dict)
     latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_WINDOW))
+    stages: dict[str, StageCounter] = field(
+        default_factory=lambda: {stage: StageCounter() for stage in STAGES}
+    )
+    batches_in_flight: int = 0
 
     def latency_percentile(self, q: float) -> float:
         return float(np.percentile(self.latencies_ms, q)) if self.latencies_ms else 0.0
@@ -147,28 +165,75 @@ class MeshClients:
 
 
 class BatchProcessor:
+    """Runs batches through the stages; several batches may be in flight, each stage taking
+    them in the order ``process`` was called (services/broker/turns.py)."""
+
     def __init__(self, survey: Survey, clients: MeshClients) -> None:
         self.survey = survey
         self.clients = clients
         self.counters = SurveyCounters()
+        self.turns = Turns(STAGES)
 
     async def process(self, records: list[ConsumerRecord]) -> BatchResult:
         result = BatchResult()
-        items = self.decode(records, result)
-        items = self.enrich(items, result)
-        scored, matched = await asyncio.gather(
-            self.stage("ml", items, self.score, result),
-            self.stage("xmatch", items, self.cross_match, result),
-        )
-        survivors = {id(item) for item in scored} & {id(item) for item in matched}
-        items = [item for item in items if id(item) in survivors]
-        items = await self.stage("archive", items, lambda part: self.archive(part, result), result)
-        items = await self.stage(
-            "evaluate", items, lambda part: self.evaluate(part, result), result
-        )
-        await self.stage("post", items, lambda part: self.post(part, result), result)
+        ticket = self.turns.enter()
+        self.counters.batches_in_flight += 1
+        try:
+            async with ticket.turn("decode"), self.timed("decode", len(records)):
+                items = await self.decode(records, result)
+            async with ticket.turn("enrich"), self.timed("enrich", len(items)):
+                with self.cpu("enrich"):
+                    items = self.enrich(items, result)
+            scored, matched = await asyncio.gather(
+                self.remote_stage(ticket, "ml", items, self.score, result),
+                self.remote_stage(ticket, "xmatch", items, self.cross_match, result),
+            )
+            survivors = {id(item) for item in scored} & {id(item) for item in matched}
+            items = [item for item in items if id(item) in survivors]
+            items = await self.remote_stage(
+                ticket, "archive", items, lambda part: self.archive(part, result), result
+            )
+            items = await self.remote_stage(
+                ticket, "evaluate", items, lambda part: self.evaluate(part, result), result
+            )
+            await self.remote_stage(
+                ticket, "post", items, lambda part: self.post(part, result), result
+            )
+        finally:
+            ticket.close()
+            self.counters.batches_in_flight -= 1
         self._count(records, result)
         return result
+
+    @contextlib.contextmanager
+    def cpu(self, stage: str) -> Iterator[None]:
+        """Counts the calling thread's CPU time (synchronous work only) against ``stage``."""
+        started = time.thread_time()
+        try:
+            yield
+        finally:
+            self.counters.stages[stage].cpu_s += time.thread_time() - started
+
+    @contextlib.asynccontextmanager
+    async def timed(self, stage: str, alerts: int) -> AsyncIterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            counter = self.counters.stages[stage]
+            counter.wall_s += time.monotonic() - started
+            counter.alerts += alerts
+
+    async def remote_stage(
+        self,
+        ticket: Ticket,
+        name: str,
+        items: list[Item],
+        call: Callable[[list[Item]], Awaitable[None]],
+        result: BatchResult,
+    ) -> list[Item]:
+        async with ticket.turn(name), self.timed(name, len(items)):
+            return await self.stage(name, items, call, result)
 
     def _count(self, records: list[ConsumerRecord], result: BatchResult) -> None:
         counters = self.counters
@@ -182,17 +247,24 @@ class BatchProcessor:
 
     # -- stages run here: their exceptions are the alert's fault --------------------------
 
-    def decode(self, records: list[ConsumerRecord], result: BatchResult) -> list[Item]:
+    async def decode(self, records: list[ConsumerRecord], result: BatchResult) -> list[Item]:
         items: list[Item] = []
-        for record in records:
-            try:
-                packets = self.survey.decode(record.value or b"")
-                prepared = [self.survey.prepare(packet) for packet in packets]
-            except Exception as exc:  # undecodable or invalid for the survey's schema
-                result.dead_letter(record, "decode", f"{type(exc).__name__}: {exc}")
-                continue
-            items.extend(Item(alert, record) for alert in prepared)
+        for start in range(0, len(records), DECODE_CHUNK):
+            if start:
+                await asyncio.sleep(0)
+            with self.cpu("decode"):
+                for record in records[start : start + DECODE_CHUNK]:
+                    items += self.decode_record(record, result)
         return items
+
+    def decode_record(self, record: ConsumerRecord, result: BatchResult) -> list[Item]:
+        try:
+            packets = self.survey.decode(record.value or b"")
+            prepared = [self.survey.prepare(packet) for packet in packets]
+        except Exception as exc:  # undecodable or invalid for the survey's schema
+            result.dead_letter(record, "decode", f"{type(exc).__name__}: {exc}")
+            return []
+        return [Item(alert, record) for alert in prepared]
 
     def enrich(self, items: list[Item], result: BatchResult) -> list[Item]:
         """Galactic and ecliptic coordinates; one vectorised call, per alert if that fails."""
@@ -285,60 +357,68 @@ class BatchProcessor:
         inputs = [item.alert for item in items if item.alert.ml_input is not None]
         if not inputs or not self.survey.ml_models:
             return
-        request = ml_pb2.ScoreRequest(
-            survey=self.survey.name,
-            models=list(self.survey.ml_models),
-            alerts=[
-                ml_pb2.AlertInput(
-                    candid=a.candid,
-                    triplet=a.ml_input.triplet.tobytes(),
-                    features=a.ml_input.features.tolist(),
-                )
-                for a in inputs
-                if a.ml_input is not None
-            ],
-        )
+        with self.cpu("ml"):
+            request = ml_pb2.ScoreRequest(
+                survey=self.survey.name,
+                models=list(self.survey.ml_models),
+                alerts=[
+                    ml_pb2.AlertInput(
+                        candid=a.candid,
+                        triplet=a.ml_input.triplet.tobytes(),
+                        features=a.ml_input.features.tolist(),
+                    )
+                    for a in inputs
+                    if a.ml_input is not None
+                ],
+            )
         response = await self.call(
             "ml", lambda: self.clients.ml.Score(request, timeout=CALL_TIMEOUT_S)
         )
-        by_candid = {a.candid: a for a in inputs}
-        for scores in response.results:
-            classifications = by_candid[scores.candid].alert["classifications"]
-            for model, score in scores.scores.items():
-                classifications[model] = score
-                classifications[f"{model}_version"] = response.versions.get(model, "")
+        with self.cpu("ml"):
+            by_candid = {a.candid: a for a in inputs}
+            for scores in response.results:
+                classifications = by_candid[scores.candid].alert["classifications"]
+                for model, score in scores.scores.items():
+                    classifications[model] = score
+                    classifications[f"{model}_version"] = response.versions.get(model, "")
 
     async def cross_match(self, items: list[Item]) -> None:
         """aux.cross_matches for every alert; the archive keeps an object's first ones."""
         alerts = [item.alert for item in items]
-        request = xmatch_pb2.CrossMatchRequest(
-            positions=[xmatch_pb2.Position(key=str(a.candid), ra=a.ra, dec=a.dec) for a in alerts]
-        )
+        with self.cpu("xmatch"):
+            request = xmatch_pb2.CrossMatchRequest(
+                positions=[
+                    xmatch_pb2.Position(key=str(a.candid), ra=a.ra, dec=a.dec) for a in alerts
+                ]
+            )
         response = await self.call(
             "xmatch", lambda: self.clients.xmatch.CrossMatch(request, timeout=CALL_TIMEOUT_S)
         )
-        by_key = {str(a.candid): a for a in alerts}
-        for matched in response.results:
-            by_key[matched.key].aux["cross_matches"] = {
-                catalog: bson.decode(raw)["matches"]
-                for catalog, raw in matched.matches_bson.items()
-            }
+        with self.cpu("xmatch"):
+            by_key = {str(a.candid): a for a in alerts}
+            for matched in response.results:
+                by_key[matched.key].aux["cross_matches"] = {
+                    catalog: bson.decode(raw)["matches"]
+                    for catalog, raw in matched.matches_bson.items()
+                }
 
     async def archive(self, items: list[Item], result: BatchResult) -> None:
         """Alerts and aux merges; an alert the archive already holds comes back a duplicate."""
-        request = archive_pb2.IngestAlertsRequest(
-            catalog=self.survey.alerts_collection,
-            alerts_bson=[bson.encode(item.alert.alert) for item in items],
-            aux_bson=[bson.encode(item.alert.aux) for item in items],
-        )
+        with self.cpu("archive"):
+            request = archive_pb2.IngestAlertsRequest(
+                catalog=self.survey.alerts_collection,
+                alerts_bson=[bson.encode(item.alert.alert) for item in items],
+                aux_bson=[bson.encode(item.alert.aux) for item in items],
+            )
         response = await self.call(
             "archive", lambda: self.clients.archive.IngestAlerts(request, timeout=CALL_TIMEOUT_S)
         )
-        result.inserted += response.inserted_candids
-        result.duplicates += response.duplicate_candids
-        merged = {bson.decode(raw)["_id"]: raw for raw in response.aux_bson}
-        for item in items:
-            item.merged_aux = merged.get(item.alert.object_id, b"")
+        with self.cpu("archive"):
+            result.inserted += response.inserted_candids
+            result.duplicates += response.duplicate_candids
+            merged = {bson.decode(raw)["_id"]: raw for raw in response.aux_bson}
+            for item in items:
+                item.merged_aux = merged.get(item.alert.object_id, b"")
 
     async def evaluate(self, items: list[Item], result: BatchResult) -> None:
         """Every active filter on the alerts, with each object's whole archived history.
@@ -347,14 +427,15 @@ class BatchProcessor:
         crash between archiving and posting loses no candidate.
         """
         cutouts = set(self.survey.cutout_fields)
-        request = filters_pb2.EvaluateRequest(
-            catalog=self.survey.alerts_collection,
-            alerts_bson=[
-                bson.encode({k: v for k, v in item.alert.alert.items() if k not in cutouts})
-                for item in items
-            ],
-            aux_bson=sorted({item.merged_aux for item in items if item.merged_aux}),
-        )
+        with self.cpu("evaluate"):
+            request = filters_pb2.EvaluateRequest(
+                catalog=self.survey.alerts_collection,
+                alerts_bson=[
+                    bson.encode({k: v for k, v in item.alert.alert.items() if k not in cutouts})
+                    for item in items
+                ],
+                aux_bson=sorted({item.merged_aux for item in items if item.merged_aux}),
+            )
         response = await self.call(
             "filters", lambda: self.clients.filters.Evaluate(request, timeout=CALL_TIMEOUT_S)
         )
@@ -383,12 +464,13 @@ class BatchProcessor:
         posts = await asyncio.to_thread(
             self.passed_alerts, alerts, passes, set(missing.obj_ids), failed
         )
+        with self.cpu("post"):
+            request = portal_pb2.PostPassesRequest(alerts=posts)
         records = {item.alert.candid: item.record for item in items}
         for candid, reason in failed.items():
             result.dead_letter(records[candid], "post", reason)
         if not posts:
             return
-        request = portal_pb2.PostPassesRequest(alerts=posts)
         await self.call(
             "portal", lambda: self.clients.portal.PostPasses(request, timeout=CALL_TIMEOUT_S)
         )
@@ -404,6 +486,16 @@ class BatchProcessor:
         (the plug-in reads it off the alert and its own history) and, for objects the portal
         has no stamps of yet, its thumbnails. An alert whose photometry or stamps cannot be
         read is left out and noted in ``failed`` (candid -> reason)."""
+        with self.cpu("post"):
+            return self._passed_alerts(alerts, passes, need_thumbnails, failed)
+
+    def _passed_alerts(
+        self,
+        alerts: dict[int, PreparedAlert],
+        passes: list[filters_pb2.FilterPass],
+        need_thumbnails: set[str],
+        failed: dict[int, str],
+    ) -> list[portal_pb2.PassedAlert]:
         passed_at = datetime.now(UTC).isoformat()
         posts: dict[int, portal_pb2.PassedAlert] = {}
         for passed in passes:

@@ -97,7 +97,15 @@ class BrokerServicer(broker_pb2_grpc.BrokerServiceServicer):
                         for (filter_id, fid), c in sorted(counters.filters.items())
                     ],
                     latency_p50_ms=counters.latency_percentile(50),
+                    latency_p95_ms=counters.latency_percentile(95),
                     latency_p99_ms=counters.latency_percentile(99),
+                    stages=[
+                        broker_pb2.StageTime(
+                            stage=name, cpu_s=stage.cpu_s, wall_s=stage.wall_s, alerts=stage.alerts
+                        )
+                        for name, stage in counters.stages.items()
+                    ],
+                    batches_in_flight=counters.batches_in_flight,
                     retries=counters.retries,
                     waiting_on=counters.waiting_on,
                     rebalances=consumer.rebalances,

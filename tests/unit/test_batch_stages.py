@@ -3,8 +3,11 @@ retry resumes at the stage that failed."""
 
 from __future__ import annotations
 
+import asyncio
+
 import bson
 import grpc
+import pytest
 from aiokafka.structs import ConsumerRecord
 
 from services.broker.pipeline import BatchProcessor, MeshClients
@@ -183,3 +186,90 @@ async def test_a_filter_that_raises_dead_letters_its_alert_at_the_evaluate_stage
     (letter,) = result.dead
     assert (letter.stage, letter.record.offset) == ("evaluate", 3)
     assert letter.reason == "filter 7 (version v1) raised: can't $divide by zero"
+
+
+class SlowFirstArchive(Archive):
+    """Holds the first batch until released, and records the order batches are archived in."""
+
+    def __init__(self) -> None:
+        super().__init__(poison=-1)
+        self.release_first = asyncio.Event()
+        self.first_arrived = asyncio.Event()
+        self.batches: list[list[int]] = []
+
+    async def IngestAlerts(self, request, timeout=None):  # noqa: ASYNC109 - a gRPC stub's signature
+        if not self.batches:
+            self.batches.append([])
+            self.first_arrived.set()
+            await self.release_first.wait()
+            answer = await super().IngestAlerts(request)
+            self.batches[0] = list(answer.inserted_candids)
+            return answer
+        answer = await super().IngestAlerts(request)
+        self.batches.append(list(answer.inserted_candids))
+        return answer
+
+
+async def test_batches_overlap_but_each_stage_takes_them_in_order() -> None:
+    """While batch 1 waits in the archive, batch 2 is decoded and cross-matched, but is not
+    archived before batch 1 is, and its filters run after batch 1's."""
+    survey, records, candids = winter_records()
+    archive = SlowFirstArchive()
+    evaluated: list[int] = []
+
+    class Filters:
+        async def Evaluate(self, request, timeout=None):  # noqa: ASYNC109 - a stub's signature
+            evaluated.extend(bson.decode(raw)["candid"] for raw in request.alerts_bson)
+            return filters_pb2.EvaluateResponse()
+
+    processor = BatchProcessor(
+        survey,
+        MeshClients(archive=archive, xmatch=Empty(), ml=None, filters=Filters(), portal=None),
+    )
+    half = len(records) // 2
+    first = asyncio.ensure_future(processor.process(records[:half]))
+    await asyncio.wait_for(archive.first_arrived.wait(), 10)
+    second = asyncio.ensure_future(processor.process(records[half:]))
+    # Batch 2 goes through decode, enrich and xmatch, then waits for its turn at the archive.
+    deadline = asyncio.get_running_loop().time() + 10
+    while processor.counters.stages["xmatch"].alerts < len(records):
+        assert asyncio.get_running_loop().time() < deadline, "batch 2 never reached xmatch"
+        await asyncio.sleep(0.01)
+    assert archive.batches == [[]] and not second.done()
+    assert processor.counters.batches_in_flight == 2
+    archive.release_first.set()
+    await asyncio.wait_for(asyncio.gather(first, second), 10)
+    assert archive.batches == [candids[:half], candids[half:]]
+    assert evaluated == candids
+    assert processor.counters.batches_in_flight == 0
+    for stage in ("decode", "enrich", "xmatch", "archive", "evaluate"):
+        assert processor.counters.stages[stage].alerts == len(records), stage
+    assert processor.counters.stages["decode"].cpu_s > 0
+    # The first batch waited in the archive stage: that is where the time went.
+    assert processor.counters.stages["archive"].wall_s > processor.counters.stages["decode"].wall_s
+
+
+async def test_a_batch_that_fails_lets_the_next_one_through() -> None:
+    survey, records, candids = winter_records()
+    archive = Archive(poison=-1)
+
+    class BrokenXMatch:
+        calls = 0
+
+        async def CrossMatch(self, request, timeout=None):  # noqa: ASYNC109 - a stub's signature
+            BrokenXMatch.calls += 1
+            if BrokenXMatch.calls == 1:
+                raise RuntimeError("a bug, not an outage")
+            return xmatch_pb2.CrossMatchResponse()
+
+    processor = BatchProcessor(
+        survey,
+        MeshClients(archive=archive, xmatch=BrokenXMatch(), ml=None, filters=Empty(), portal=None),
+    )
+    half = len(records) // 2
+    first = asyncio.ensure_future(processor.process(records[:half]))
+    second = asyncio.ensure_future(processor.process(records[half:]))
+    with pytest.raises(RuntimeError, match="a bug"):
+        await asyncio.wait_for(first, 10)
+    await asyncio.wait_for(second, 10)
+    assert sorted(archive.archived) == sorted(candids[half:])
