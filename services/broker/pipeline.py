@@ -21,8 +21,11 @@ the archive then recognises it as a duplicate) and the other filters' passes are
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
+import itertools
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -51,6 +54,12 @@ CALL_TIMEOUT_S = 60
 LATENCY_WINDOW = 10_000
 FIRST_RETRY_S = 0.2
 MAX_RETRY_S = 10.0
+# Upper bounds (ms) of the latency histogram's buckets; +Inf follows the last.
+LATENCY_BUCKETS_MS = (
+    *(25, 50, 75, 100, 150, 200, 250, 300, 400, 500, 600, 700, 800, 900, 1000),
+    *(1250, 1500, 2000, 2500, 3000, 4000, 5000, 7500, 10_000, 15_000, 20_000, 30_000, 60_000),
+    *(120_000, 300_000),
+)
 # The pipeline's stages, in order; each takes the batches in the order they were polled.
 STAGES = ("decode", "enrich", "ml", "xmatch", "archive", "evaluate", "post")
 # Records decoded between two yields to the event loop, so that a large batch being decoded
@@ -99,6 +108,18 @@ class SurveyCounters:
         default_factory=lambda: {stage: StageCounter() for stage in STAGES}
     )
     batches_in_flight: int = 0
+    # Alerts per latency bucket (LATENCY_BUCKETS_MS, then +Inf), not cumulative.
+    latency_counts: list[int] = field(default_factory=lambda: [0] * (len(LATENCY_BUCKETS_MS) + 1))
+
+    def record_latencies(self, latencies_ms: list[float]) -> None:
+        self.latencies_ms.extend(latencies_ms)
+        for latency in latencies_ms:
+            self.latency_counts[bisect.bisect_left(LATENCY_BUCKETS_MS, latency)] += 1
+
+    def latency_histogram(self) -> list[tuple[float, int]]:
+        """(upper bound in ms, alerts at most that late), cumulative; +Inf last."""
+        bounds = [*map(float, LATENCY_BUCKETS_MS), math.inf]
+        return list(zip(bounds, itertools.accumulate(self.latency_counts), strict=True))
 
     def latency_percentile(self, q: float) -> float:
         return float(np.percentile(self.latencies_ms, q)) if self.latencies_ms else 0.0
@@ -243,7 +264,7 @@ class BatchProcessor:
         counters.duplicate += len(result.duplicates)
         counters.dead_lettered += len(result.dead)
         done_ms = time.time() * 1000
-        counters.latencies_ms.extend(done_ms - record.timestamp for record in records)
+        counters.record_latencies([done_ms - record.timestamp for record in records])
 
     # -- stages run here: their exceptions are the alert's fault --------------------------
 

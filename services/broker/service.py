@@ -106,6 +106,10 @@ class BrokerServicer(broker_pb2_grpc.BrokerServiceServicer):
                         for name, stage in counters.stages.items()
                     ],
                     batches_in_flight=counters.batches_in_flight,
+                    latency_histogram=[
+                        broker_pb2.LatencyBucket(le_ms=bound, count=count)
+                        for bound, count in counters.latency_histogram()
+                    ],
                     retries=counters.retries,
                     waiting_on=counters.waiting_on,
                     rebalances=consumer.rebalances,

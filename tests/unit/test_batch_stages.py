@@ -4,13 +4,14 @@ retry resumes at the stage that failed."""
 from __future__ import annotations
 
 import asyncio
+import math
 
 import bson
 import grpc
 import pytest
 from aiokafka.structs import ConsumerRecord
 
-from services.broker.pipeline import BatchProcessor, MeshClients
+from services.broker.pipeline import BatchProcessor, MeshClients, SurveyCounters
 from services.broker.surveys import WINTER
 from skymesh.archive.v1 import archive_pb2
 from skymesh.filters.v1 import filters_pb2
@@ -273,3 +274,15 @@ async def test_a_batch_that_fails_lets_the_next_one_through() -> None:
         await asyncio.wait_for(first, 10)
     await asyncio.wait_for(second, 10)
     assert sorted(archive.archived) == sorted(candids[half:])
+
+
+def test_latency_histogram_is_cumulative_with_an_infinite_last_bucket() -> None:
+    counters = SurveyCounters()
+    counters.record_latencies([10.0, 25.0, 26.0, 999.0, 1e9])
+    histogram = dict(counters.latency_histogram())
+    assert histogram[25.0] == 2  # bounds are inclusive
+    assert histogram[50.0] == 3
+    assert histogram[1000.0] == 4
+    assert histogram[math.inf] == 5
+    counts = [count for _, count in counters.latency_histogram()]
+    assert counts == sorted(counts)
