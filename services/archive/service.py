@@ -31,10 +31,13 @@ SUCCESS_MESSAGE = "Successfully executed query"
 
 
 class ArchiveServicer(archive_pb2_grpc.ArchiveServiceServicer):
-    def __init__(self, settings: Settings, client: AsyncMongoClient) -> None:
+    def __init__(
+        self, settings: Settings, client: AsyncMongoClient, xmatch: XMatchServicer
+    ) -> None:
         self.settings = settings
         self.db = client[settings.db_name]
         self.store = AlertStore(self.db)
+        self.xmatch = xmatch
 
     def _context(self) -> queries.QueryContext:
         return queries.QueryContext(self.db, caller(), queries.Limits.from_settings(self.settings))
@@ -71,7 +74,10 @@ class ArchiveServicer(archive_pb2_grpc.ArchiveServiceServicer):
         if not request.catalog:
             raise ValueError("IngestAlerts: catalog is required")
         result = await self.store.ingest(
-            request.catalog, list(request.alerts_bson), list(request.aux_bson)
+            request.catalog,
+            list(request.alerts_bson),
+            list(request.aux_bson),
+            self.xmatch.cross_matches if request.cross_match_new_objects else None,
         )
         return archive_pb2.IngestAlertsResponse(
             inserted_candids=result.inserted,
@@ -138,9 +144,10 @@ class ArchiveServicer(archive_pb2_grpc.ArchiveServiceServicer):
 
 def build(settings: Settings) -> Service:
     client: AsyncMongoClient = AsyncMongoClient(settings.mongo_uri, tz_aware=True)
-    servicer = ArchiveServicer(settings, client)
-    # XMatchService has its own contract but lives beside the database it searches.
+    # XMatchService has its own contract but lives beside the database it searches; the
+    # archive cross-matches new objects with it in-process.
     xmatch = XMatchServicer(client[settings.db_name])
+    servicer = ArchiveServicer(settings, client, xmatch)
 
     async def close() -> None:
         await client.close()

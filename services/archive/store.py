@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import bson
+from bson import ObjectId
 from bson.raw_bson import RawBSONDocument
-from pymongo import ASCENDING
+from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
@@ -19,10 +21,21 @@ from skymesh.runtime.errors import Conflict
 
 log = logging.getLogger(__name__)
 DUPLICATE_KEY = 11000
-# Optimistic concurrency on aux documents: a writer only replaces the revision it read.
+# Optimistic concurrency on aux documents: a writer only replaces the revision it read, and
+# writes a revision of its own (a fresh ObjectId, so that it can tell its write from another's).
 REVISION = "_rev"
 MAX_AUX_ATTEMPTS = 50
 CONCURRENT_AUX_WRITES = 32
+
+
+# Cross-matches per position (ra, dec), as XMatchServicer.cross_matches gives them.
+CrossMatcher = Callable[[list[tuple[float, float]]], Awaitable[list[dict[str, Any]]]]
+
+
+def alert_position(alert: Mapping[str, Any]) -> tuple[float, float]:
+    """An enriched alert's (ra, dec) in degrees, from its GeoJSON point (ra - 180, dec)."""
+    longitude, latitude = alert["coordinates"]["radec_geojson"]["coordinates"]
+    return float(longitude) + 180.0, float(latitude)
 
 
 class AuxConflictError(Conflict):
@@ -55,10 +68,25 @@ class AlertStore:
         await alerts.create_index([("coordinates.healpix", ASCENDING)], name="healpix_1")
         self._indexed.add(catalog)
 
-    async def ingest(self, catalog: str, alerts: list[bytes], aux: list[bytes]) -> IngestResult:
-        """Merges the aux history, then inserts the alerts; both steps are idempotent."""
+    async def ingest(
+        self,
+        catalog: str,
+        alerts: list[bytes],
+        aux: list[bytes],
+        cross_match: CrossMatcher | None = None,
+    ) -> IngestResult:
+        """Merges the aux history, then inserts the alerts; both steps are idempotent.
+
+        With ``cross_match``, objects new to the archive get the cross-matches of their first
+        alert of the batch (the aux update ``aux[i]`` belongs to the alert ``alerts[i]``)."""
         await self.ensure_indexes(catalog)
-        merged = await self.merge_aux(self.db[f"{catalog}_aux"], [bson.decode(raw) for raw in aux])
+        updates = [bson.decode(raw) for raw in aux]
+        positions = None
+        if cross_match is not None:
+            positions = {}
+            for update, raw in zip(updates, alerts, strict=True):
+                positions.setdefault(update["_id"], alert_position(RawBSONDocument(raw)))
+        merged = await self.merge_aux(self.db[f"{catalog}_aux"], updates, cross_match, positions)
         result = await self.insert_alerts(self.db[catalog], alerts)
         result.aux = merged
         return result
@@ -82,25 +110,111 @@ class AlertStore:
         return result
 
     async def merge_aux(
-        self, collection: AsyncCollection, updates: list[dict[str, Any]]
+        self,
+        collection: AsyncCollection,
+        updates: list[dict[str, Any]],
+        cross_match: CrossMatcher | None = None,
+        positions: dict[Any, tuple[float, float]] | None = None,
     ) -> dict[Any, dict[str, Any]]:
         """Merges each object's new history into its aux document, losing no concurrent update;
-        returns each object's document as written."""
+        returns each object's document as written.
+
+        The batch is written in at most three calls: one read of the objects' documents, one
+        insert of every new object's, one bulk update of every changed one (each guarded by
+        the revision it read). Only an object another writer changed in between goes through
+        the per-object retry loop.
+        """
         by_object: dict[Any, list[dict[str, Any]]] = {}
         for update in updates:
             by_object.setdefault(update["_id"], []).append(update)
         existing = {
             doc["_id"]: doc async for doc in collection.find({"_id": {"$in": list(by_object)}})
         }
-        limit = asyncio.Semaphore(CONCURRENT_AUX_WRITES)
-
-        async def write(object_id: Any) -> tuple[Any, dict[str, Any]]:
-            async with limit:
-                return object_id, await self._merge_one(
-                    collection, object_id, by_object[object_id], existing.get(object_id)
+        written: dict[Any, dict[str, Any]] = {}
+        contested: list[Any] = []
+        if cross_match is not None and positions is not None:
+            await self._cross_match_new(by_object, existing, cross_match, positions)
+        fresh = {
+            object_id: {"_id": object_id, **merge_aux(None, *object_updates)}
+            for object_id, object_updates in by_object.items()
+            if object_id not in existing
+        }
+        if fresh:
+            try:
+                await collection.insert_many(
+                    [{**doc, REVISION: ObjectId()} for doc in fresh.values()], ordered=False
                 )
+            except BulkWriteError as exc:
+                raced = set()
+                for error in exc.details.get("writeErrors", []):
+                    if error.get("code") != DUPLICATE_KEY:
+                        raise
+                    raced.add(error["op"]["_id"])
+                contested += raced  # another writer created it first: merge into theirs
+                fresh = {k: v for k, v in fresh.items() if k not in raced}
+            written.update(fresh)
+        changes: dict[Any, tuple[dict[str, Any], ObjectId]] = {}
+        for object_id, current in existing.items():
+            merged = merge_aux(current, *by_object[object_id])
+            if all(current.get(key) == value for key, value in merged.items()):
+                # Nothing new (a re-delivered alert): leave it alone.
+                written[object_id] = {"_id": object_id, **merged}
+            else:
+                changes[object_id] = (merged, ObjectId())
+        if changes:
+            await collection.bulk_write(
+                [
+                    UpdateOne(
+                        {"_id": object_id, REVISION: existing[object_id].get(REVISION)},
+                        {"$set": {**merged, REVISION: token}},
+                    )
+                    for object_id, (merged, token) in changes.items()
+                ],
+                ordered=False,
+            )
+            # Which updates took: a document carrying our token is ours (or was rewritten on
+            # top of ours by a writer that read it, so it holds our points too).
+            tokens = {
+                doc["_id"]: doc.get(REVISION)
+                async for doc in collection.find({"_id": {"$in": list(changes)}}, {REVISION: 1})
+            }
+            for object_id, (merged, token) in changes.items():
+                if tokens.get(object_id) == token:
+                    written[object_id] = {"_id": object_id, **merged}
+                else:
+                    contested.append(object_id)
+        if contested:
+            limit = asyncio.Semaphore(CONCURRENT_AUX_WRITES)
 
-        return dict(await asyncio.gather(*(write(object_id) for object_id in by_object)))
+            async def retry(object_id: Any) -> tuple[Any, dict[str, Any]]:
+                async with limit:
+                    current = await collection.find_one({"_id": object_id})
+                    return object_id, await self._merge_one(
+                        collection, object_id, by_object[object_id], current
+                    )
+
+            written.update(await asyncio.gather(*(retry(object_id) for object_id in contested)))
+        return {object_id: written[object_id] for object_id in by_object}
+
+    @staticmethod
+    async def _cross_match_new(
+        by_object: dict[Any, list[dict[str, Any]]],
+        existing: dict[Any, dict[str, Any]],
+        cross_match: CrossMatcher,
+        positions: dict[Any, tuple[float, float]],
+    ) -> None:
+        """Kowalski's rule: an object is cross-matched once, when the archive first sees it."""
+        new = [
+            object_id
+            for object_id, object_updates in by_object.items()
+            if object_id not in existing
+            and not any("cross_matches" in update for update in object_updates)
+        ]
+        if not new:
+            return
+        found = await cross_match([positions[object_id] for object_id in new])
+        for object_id, matches in zip(new, found, strict=True):
+            by_object[object_id][0]["cross_matches"] = matches
 
     async def _merge_one(
         self,
@@ -114,17 +228,16 @@ class AlertStore:
             document = {"_id": object_id, **merged}
             if current is None:
                 try:
-                    await collection.insert_one({**document, REVISION: 1})
+                    await collection.insert_one({**document, REVISION: ObjectId()})
                     return document
                 except DuplicateKeyError:
                     pass  # another writer created it first: merge into theirs
             elif all(current.get(key) == value for key, value in merged.items()):
                 return document  # nothing new (a re-delivered alert): leave it alone
             else:
-                revision = current.get(REVISION, 0)
                 written = await collection.update_one(
                     {"_id": object_id, REVISION: current.get(REVISION)},
-                    {"$set": {**merged, REVISION: revision + 1}},
+                    {"$set": {**merged, REVISION: ObjectId()}},
                 )
                 if written.matched_count == 1:
                     return document

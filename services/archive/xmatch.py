@@ -241,6 +241,36 @@ class XMatchServicer(xmatch_pb2_grpc.XMatchServiceServicer):
         positions = list(request.positions)
         for position in positions:
             sky.check_position(position.ra, position.dec, f"position {position.key!r}")
+        configs, per_catalog = await self._search(request, positions)
+        results = []
+        for i, position in enumerate(positions):
+            matches = {
+                config.catalog: bson.encode({"matches": found[i]})
+                for config, found in zip(configs, per_catalog, strict=True)
+            }
+            results.append(xmatch_pb2.Matches(key=position.key, matches_bson=matches))
+        return xmatch_pb2.CrossMatchResponse(results=results)
+
+    async def cross_matches(
+        self, positions: list[tuple[float, float]]
+    ) -> list[dict[str, list[dict[str, Any]]]]:
+        """Per position, the configured catalogs' matches (aux ``cross_matches``), in-process:
+        the archive cross-matches new objects with this at ingestion."""
+        request = xmatch_pb2.CrossMatchRequest(
+            positions=[
+                xmatch_pb2.Position(key=str(i), ra=ra, dec=dec)
+                for i, (ra, dec) in enumerate(positions)
+            ]
+        )
+        configs, per_catalog = await self._search(request, list(request.positions))
+        return [
+            {config.catalog: found[i] for config, found in zip(configs, per_catalog, strict=True)}
+            for i in range(len(positions))
+        ]
+
+    async def _search(
+        self, request: xmatch_pb2.CrossMatchRequest, positions: list[xmatch_pb2.Position]
+    ) -> tuple[list[XMatchConfig], list[list[list[dict[str, Any]]]]]:
         configs = await self._configs(request)
         existing = set(await self.db.list_collection_names())
         missing = [c.catalog for c in configs if c.catalog not in existing]
@@ -255,14 +285,7 @@ class XMatchServicer(xmatch_pb2_grpc.XMatchServiceServicer):
         except OperationFailure as exc:
             message = (exc.details or {}).get("errmsg") or str(exc)
             raise ValueError(f"cross-match refused by the database: {message}") from exc
-        results = []
-        for i, position in enumerate(positions):
-            matches = {
-                config.catalog: bson.encode({"matches": found[i]})
-                for config, found in zip(configs, per_catalog, strict=True)
-            }
-            results.append(xmatch_pb2.Matches(key=position.key, matches_bson=matches))
-        return xmatch_pb2.CrossMatchResponse(results=results)
+        return configs, list(per_catalog)
 
     async def _configs(self, request: xmatch_pb2.CrossMatchRequest) -> list[XMatchConfig]:
         stored = await configured(self.db)

@@ -1,6 +1,7 @@
 """One batch of Kafka records through the mesh, in explicit stages.
 
-decode → enrich → ML + cross-match → archive → evaluate → post to the portal.
+decode → enrich → ML → archive (which cross-matches the objects it sees for the first time)
+→ evaluate → post to the portal.
 
 Every stage is idempotent and says which of its failures are the alert's fault (*poison*)
 and which are the mesh's (*transient*):
@@ -46,7 +47,6 @@ from skymesh.filters.v1 import filters_pb2, filters_pb2_grpc
 from skymesh.ml.v1 import ml_pb2, ml_pb2_grpc
 from skymesh.portal.v1 import portal_pb2, portal_pb2_grpc
 from skymesh.runtime.errors import POISON_CODES
-from skymesh.xmatch.v1 import xmatch_pb2, xmatch_pb2_grpc
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ LATENCY_BUCKETS_MS = (
     *(120_000, 300_000),
 )
 # The pipeline's stages, in order; each takes the batches in the order they were polled.
-STAGES = ("decode", "enrich", "ml", "xmatch", "archive", "evaluate", "post")
+STAGES = ("decode", "enrich", "ml", "archive", "evaluate", "post")
 # Records decoded between two yields to the event loop, so that a large batch being decoded
 # does not hold up the replies of the batches ahead of it.
 DECODE_CHUNK = 32
@@ -179,7 +179,6 @@ class BatchResult:
 @dataclass
 class MeshClients:
     archive: archive_pb2_grpc.ArchiveServiceStub
-    xmatch: xmatch_pb2_grpc.XMatchServiceStub
     ml: ml_pb2_grpc.MLServiceStub
     filters: filters_pb2_grpc.FiltersServiceStub
     portal: portal_pb2_grpc.PortalServiceStub
@@ -205,12 +204,7 @@ class BatchProcessor:
             async with ticket.turn("enrich"), self.timed("enrich", len(items)):
                 with self.cpu("enrich"):
                     items = self.enrich(items, result)
-            scored, matched = await asyncio.gather(
-                self.remote_stage(ticket, "ml", items, self.score, result),
-                self.remote_stage(ticket, "xmatch", items, self.cross_match, result),
-            )
-            survivors = {id(item) for item in scored} & {id(item) for item in matched}
-            items = [item for item in items if id(item) in survivors]
+            items = await self.remote_stage(ticket, "ml", items, self.score, result)
             items = await self.remote_stage(
                 ticket, "archive", items, lambda part: self.archive(part, result), result
             )
@@ -350,7 +344,7 @@ class BatchProcessor:
         while True:
             try:
                 answer = await request()
-                # ml and xmatch run at once: only this call's own wait is over.
+                # Only this call's own wait is over.
                 if self.counters.waiting_on.startswith(f"{what}:"):
                     self.counters.waiting_on = ""
                 return answer
@@ -403,33 +397,15 @@ class BatchProcessor:
                     classifications[model] = score
                     classifications[f"{model}_version"] = response.versions.get(model, "")
 
-    async def cross_match(self, items: list[Item]) -> None:
-        """aux.cross_matches for every alert; the archive keeps an object's first ones."""
-        alerts = [item.alert for item in items]
-        with self.cpu("xmatch"):
-            request = xmatch_pb2.CrossMatchRequest(
-                positions=[
-                    xmatch_pb2.Position(key=str(a.candid), ra=a.ra, dec=a.dec) for a in alerts
-                ]
-            )
-        response = await self.call(
-            "xmatch", lambda: self.clients.xmatch.CrossMatch(request, timeout=CALL_TIMEOUT_S)
-        )
-        with self.cpu("xmatch"):
-            by_key = {str(a.candid): a for a in alerts}
-            for matched in response.results:
-                by_key[matched.key].aux["cross_matches"] = {
-                    catalog: bson.decode(raw)["matches"]
-                    for catalog, raw in matched.matches_bson.items()
-                }
-
     async def archive(self, items: list[Item], result: BatchResult) -> None:
-        """Alerts and aux merges; an alert the archive already holds comes back a duplicate."""
+        """Alerts and aux merges (the archive cross-matches the objects new to it); an alert the
+        archive already holds comes back a duplicate."""
         with self.cpu("archive"):
             request = archive_pb2.IngestAlertsRequest(
                 catalog=self.survey.alerts_collection,
                 alerts_bson=[bson.encode(item.alert.alert) for item in items],
                 aux_bson=[bson.encode(item.alert.aux) for item in items],
+                cross_match_new_objects=True,
             )
         response = await self.call(
             "archive", lambda: self.clients.archive.IngestAlerts(request, timeout=CALL_TIMEOUT_S)

@@ -24,7 +24,6 @@ from skymesh.runtime.clients import service_channel
 from skymesh.runtime.errors import Unavailable, grpc_errors
 from skymesh.runtime.readiness import kafka_ready
 from skymesh.runtime.server import Service
-from skymesh.xmatch.v1 import xmatch_pb2_grpc
 
 T = TypeVar("T")
 KAFKA_CALL_TIMEOUT_S = 60
@@ -166,14 +165,12 @@ class BrokerServicer(broker_pb2_grpc.BrokerServiceServicer):
 
 
 def build(settings: Settings) -> Service:
-    # xmatch is served by the archive process (see skymesh/infra/gateway.py HOSTED_BY).
     channels = {
         name: service_channel(settings, name, caller="broker")
         for name in ("archive", "ml", "filters", "portal")
     }
     clients = MeshClients(
         archive=archive_pb2_grpc.ArchiveServiceStub(channels["archive"]),
-        xmatch=xmatch_pb2_grpc.XMatchServiceStub(channels["archive"]),
         ml=ml_pb2_grpc.MLServiceStub(channels["ml"]),
         filters=filters_pb2_grpc.FiltersServiceStub(channels["filters"]),
         portal=portal_pb2_grpc.PortalServiceStub(channels["portal"]),

@@ -15,7 +15,6 @@ from services.broker.pipeline import BatchProcessor, MeshClients, SurveyCounters
 from services.broker.surveys import WINTER
 from skymesh.archive.v1 import archive_pb2
 from skymesh.filters.v1 import filters_pb2
-from skymesh.xmatch.v1 import xmatch_pb2
 from tests.conftest import WNTR_DIR
 
 
@@ -96,9 +95,6 @@ class FailingFilter:
 
 
 class Empty:
-    async def CrossMatch(self, request, timeout=None):  # noqa: ASYNC109 - a gRPC stub's signature
-        return xmatch_pb2.CrossMatchResponse()
-
     async def Evaluate(self, request, timeout=None):  # noqa: ASYNC109 - a gRPC stub's signature
         return filters_pb2.EvaluateResponse()
 
@@ -115,7 +111,7 @@ async def test_one_poison_alert_is_dead_lettered_and_the_rest_archived() -> None
     poison = candids[5]
     archive = Archive(poison)
     processor = BatchProcessor(
-        survey, MeshClients(archive=archive, xmatch=Empty(), ml=None, filters=Empty(), portal=None)
+        survey, MeshClients(archive=archive, ml=None, filters=Empty(), portal=None)
     )
     result = await processor.process(records)
     assert sorted(archive.archived) == sorted(c for c in candids if c != poison)
@@ -137,9 +133,7 @@ async def test_an_outage_is_waited_out_and_nothing_is_dead_lettered() -> None:
     flaky_filters = Flaky(Empty(), failures=2, code=grpc.StatusCode.INTERNAL)
     processor = BatchProcessor(
         survey,
-        MeshClients(
-            archive=flaky_archive, xmatch=Empty(), ml=None, filters=flaky_filters, portal=None
-        ),
+        MeshClients(archive=flaky_archive, ml=None, filters=flaky_filters, portal=None),
     )
     result = await processor.process(records)
     assert result.dead == []
@@ -157,7 +151,6 @@ async def test_a_retry_after_archiving_resumes_at_the_failed_stage() -> None:
         survey,
         MeshClients(
             archive=counted_archive,
-            xmatch=Empty(),
             ml=None,
             filters=Flaky(Empty(), failures=3, code=grpc.StatusCode.UNAVAILABLE),
             portal=None,
@@ -176,7 +169,6 @@ async def test_a_filter_that_raises_dead_letters_its_alert_at_the_evaluate_stage
         survey,
         MeshClients(
             archive=archive,
-            xmatch=Empty(),
             ml=None,
             filters=FailingFilter(candids[3]),
             portal=None,
@@ -212,8 +204,8 @@ class SlowFirstArchive(Archive):
 
 
 async def test_batches_overlap_but_each_stage_takes_them_in_order() -> None:
-    """While batch 1 waits in the archive, batch 2 is decoded and cross-matched, but is not
-    archived before batch 1 is, and its filters run after batch 1's."""
+    """While batch 1 waits in the archive, batch 2 is decoded and goes through the ML stage,
+    but is not archived before batch 1 is, and its filters run after batch 1's."""
     survey, records, candids = winter_records()
     archive = SlowFirstArchive()
     evaluated: list[int] = []
@@ -225,16 +217,16 @@ async def test_batches_overlap_but_each_stage_takes_them_in_order() -> None:
 
     processor = BatchProcessor(
         survey,
-        MeshClients(archive=archive, xmatch=Empty(), ml=None, filters=Filters(), portal=None),
+        MeshClients(archive=archive, ml=None, filters=Filters(), portal=None),
     )
     half = len(records) // 2
     first = asyncio.ensure_future(processor.process(records[:half]))
     await asyncio.wait_for(archive.first_arrived.wait(), 10)
     second = asyncio.ensure_future(processor.process(records[half:]))
-    # Batch 2 goes through decode, enrich and xmatch, then waits for its turn at the archive.
+    # Batch 2 goes through decode, enrich and ml, then waits for its turn at the archive.
     deadline = asyncio.get_running_loop().time() + 10
-    while processor.counters.stages["xmatch"].alerts < len(records):
-        assert asyncio.get_running_loop().time() < deadline, "batch 2 never reached xmatch"
+    while processor.counters.stages["ml"].alerts < len(records):
+        assert asyncio.get_running_loop().time() < deadline, "batch 2 never left the ml stage"
         await asyncio.sleep(0.01)
     assert archive.batches == [[]] and not second.done()
     assert processor.counters.batches_in_flight == 2
@@ -243,7 +235,7 @@ async def test_batches_overlap_but_each_stage_takes_them_in_order() -> None:
     assert archive.batches == [candids[:half], candids[half:]]
     assert evaluated == candids
     assert processor.counters.batches_in_flight == 0
-    for stage in ("decode", "enrich", "xmatch", "archive", "evaluate"):
+    for stage in ("decode", "enrich", "ml", "archive", "evaluate"):
         assert processor.counters.stages[stage].alerts == len(records), stage
     assert processor.counters.stages["decode"].cpu_s > 0
     # The first batch waited in the archive stage: that is where the time went.
@@ -254,18 +246,17 @@ async def test_a_batch_that_fails_lets_the_next_one_through() -> None:
     survey, records, candids = winter_records()
     archive = Archive(poison=-1)
 
-    class BrokenXMatch:
+    class BrokenOnce:
         calls = 0
 
-        async def CrossMatch(self, request, timeout=None):  # noqa: ASYNC109 - a stub's signature
-            BrokenXMatch.calls += 1
-            if BrokenXMatch.calls == 1:
+        async def IngestAlerts(self, request, timeout=None):  # noqa: ASYNC109 - a stub's signature
+            BrokenOnce.calls += 1
+            if BrokenOnce.calls == 1:
                 raise RuntimeError("a bug, not an outage")
-            return xmatch_pb2.CrossMatchResponse()
+            return await archive.IngestAlerts(request)
 
     processor = BatchProcessor(
-        survey,
-        MeshClients(archive=archive, xmatch=BrokenXMatch(), ml=None, filters=Empty(), portal=None),
+        survey, MeshClients(archive=BrokenOnce(), ml=None, filters=Empty(), portal=None)
     )
     half = len(records) // 2
     first = asyncio.ensure_future(processor.process(records[:half]))
@@ -274,6 +265,7 @@ async def test_a_batch_that_fails_lets_the_next_one_through() -> None:
         await asyncio.wait_for(first, 10)
     await asyncio.wait_for(second, 10)
     assert sorted(archive.archived) == sorted(candids[half:])
+    assert processor.counters.batches_in_flight == 0
 
 
 def test_latency_histogram_is_cumulative_with_an_infinite_last_bucket() -> None:

@@ -8,6 +8,7 @@ import pytest
 from services.archive import service
 from services.archive.queries import HANDLERS, QueryContext, QueryError, execute
 from services.archive.queries.base import PROGRAMID_FIELD, restrict, sort_spec
+from services.archive.xmatch import XMatchServicer
 from skymesh.archive.v1 import archive_pb2
 from skymesh.config import Settings
 from skymesh.runtime.auth import SYSTEM_ADMIN, Identity
@@ -291,7 +292,9 @@ def servicer(
     monkeypatch: pytest.MonkeyPatch, who: Identity, db: FakeDatabase
 ) -> service.ArchiveServicer:
     monkeypatch.setattr(service, "caller", lambda: who)
-    return service.ArchiveServicer(Settings(), {Settings().db_name: db})  # type: ignore[arg-type]
+    client = {Settings().db_name: db}
+    xmatch = XMatchServicer(db)  # type: ignore[arg-type]
+    return service.ArchiveServicer(Settings(), client, xmatch)  # type: ignore[arg-type]
 
 
 async def test_get_alert_reads_only_the_callers_programids(
