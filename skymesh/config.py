@@ -26,6 +26,15 @@ def _env_str(name: str, default: str) -> str:
     return os.environ.get(name) or default
 
 
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw not in ("0", "1"):
+        raise ValueError(f"{name} must be 0 or 1, got {raw!r}")
+    return raw == "1"
+
+
 @dataclass(frozen=True)
 class Ports:
     """Every TCP port the mesh listens on; each one is overridable by ``SKYMESH_<NAME>_PORT``."""
@@ -84,6 +93,9 @@ class Settings:
     # The largest REST request body the gateway accepts (HTTP 413 beyond it).
     gateway_max_request_bytes: int = 32 * 1024 * 1024
     log_level: str = "INFO"
+    # The ml service scores a survey's models through its Triton ensemble (one request per
+    # chunk); off, one request per model, for a model repository without the ensembles.
+    ml_ensembles: bool = True
     # The portal's candidate expiry: an unsaved candidate object older than this many days is
     # deleted (Fritz keeps 7; 1-30 allowed), by a job that runs every interval.
     candidate_expiry_days: int = 7
@@ -129,6 +141,7 @@ class Settings:
             ),
             kafka_max_poll_interval_ms=_env_int("SKYMESH_KAFKA_MAX_POLL_INTERVAL_MS", 300_000),
             log_level=_env_str("SKYMESH_LOG_LEVEL", "INFO"),
+            ml_ensembles=_env_bool("SKYMESH_ML_ENSEMBLES", True),
             candidate_expiry_days=_env_int("SKYMESH_CANDIDATE_EXPIRY_DAYS", 7),
             candidate_expiry_interval_s=_env_int("SKYMESH_CANDIDATE_EXPIRY_INTERVAL_S", 86_400),
         )
@@ -155,6 +168,7 @@ class Settings:
             "SKYMESH_GATEWAY_MAX_REQUEST_BYTES": str(self.gateway_max_request_bytes),
             "SKYMESH_KAFKA_MAX_POLL_INTERVAL_MS": str(self.kafka_max_poll_interval_ms),
             "SKYMESH_LOG_LEVEL": self.log_level,
+            "SKYMESH_ML_ENSEMBLES": "1" if self.ml_ensembles else "0",
             "SKYMESH_CANDIDATE_EXPIRY_DAYS": str(self.candidate_expiry_days),
             "SKYMESH_CANDIDATE_EXPIRY_INTERVAL_S": str(self.candidate_expiry_interval_s),
         }

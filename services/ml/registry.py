@@ -6,7 +6,7 @@ files and their provenance are in models/ (see models/README.md).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from services.ml.inputs import FEATURES, TRIPLET, InputKind
@@ -32,17 +32,28 @@ MODELS: tuple[ModelSpec, ...] = (
     *(ModelSpec(f"acai_{c}", ACAI_VERSION, ZTF, (TRIPLET, FEATURES)) for c in ACAI_CLASSES),
 )
 
+# Survey -> the Triton ensemble that takes its alerts' inputs once and answers every member's
+# score. Which models it runs (its steps) and its tensors are read from its Triton config
+# (models/triton/<name>/config.pbtxt), nowhere else.
+ENSEMBLES: Mapping[str, str] = {ZTF: "ztf_scores"}
+
 
 class Registry:
-    def __init__(self, models: Iterable[ModelSpec] = MODELS) -> None:
+    def __init__(
+        self, models: Iterable[ModelSpec] = MODELS, ensembles: Mapping[str, str] = ENSEMBLES
+    ) -> None:
         self.models = tuple(models)
         self.surveys = tuple(dict.fromkeys(model.survey for model in self.models))
+        self.ensembles = dict(ensembles)
+
+    def of_survey(self, survey: str) -> list[ModelSpec]:
+        return [model for model in self.models if model.survey == survey]
 
     def select(self, survey: str, requested: Sequence[str]) -> list[ModelSpec]:
         """The survey's models named in ``requested`` (all of them when it is empty)."""
         if not survey:
             raise ValueError("survey is required")
-        available = [model for model in self.models if model.survey == survey]
+        available = self.of_survey(survey)
         if not available:
             raise ValueError(
                 f"no models are configured for survey {survey!r} "

@@ -6,9 +6,10 @@ import asyncio
 import logging
 
 import grpc
+import numpy as np
 
-from services.ml.inputs import batch_arrays
-from services.ml.registry import Registry
+from services.ml.inputs import InputKind, batch_arrays
+from services.ml.registry import ENSEMBLES, ModelSpec, Registry
 from services.ml.triton_client import TritonScorer, TritonUnavailable
 from skymesh.config import Settings
 from skymesh.ml.v1 import ml_pb2, ml_pb2_grpc
@@ -36,6 +37,27 @@ class MLServicer(ml_pb2_grpc.MLServiceServicer):
         if not alerts:
             return ml_pb2.ScoreResponse(versions=versions)
         arrays = batch_arrays(alerts, {kind for spec in specs for kind in spec.inputs})
+        columns = {
+            name: column.tolist()
+            for name, column in (await self._scores(request.survey, specs, arrays)).items()
+        }
+        results = [
+            ml_pb2.AlertScores(
+                candid=alert.candid, scores={name: column[i] for name, column in columns.items()}
+            )
+            for i, alert in enumerate(alerts)
+        ]
+        return ml_pb2.ScoreResponse(results=results, versions=versions)
+
+    async def _scores(
+        self, survey: str, specs: list[ModelSpec], arrays: dict[InputKind, np.ndarray]
+    ) -> dict[str, np.ndarray]:
+        """Model -> float32 [N]: through the survey's ensemble when it covers ``specs`` (the
+        inputs cross to Triton once per chunk), else one model at a time."""
+        if (name := self.registry.ensembles.get(survey)) is not None:
+            ensemble = await self.scorer.ensemble_binding(name, self.registry.of_survey(survey))
+            if ensemble.covers(specs):
+                return await self.scorer.score_ensemble(ensemble, specs, arrays)
         # Every model at once; each waits for all, so no call is left running on failure.
         outcomes = await asyncio.gather(
             *(self.scorer.score(spec, {k: arrays[k] for k in spec.inputs}) for spec in specs),
@@ -48,16 +70,7 @@ class MLServicer(ml_pb2_grpc.MLServiceServicer):
             raise TritonUnavailable("; ".join(map(str, unavailable)))
         if failures:
             raise failures[0]
-        columns = {
-            spec.name: outcome.tolist() for spec, outcome in zip(specs, outcomes, strict=True)
-        }
-        results = [
-            ml_pb2.AlertScores(
-                candid=alert.candid, scores={name: column[i] for name, column in columns.items()}
-            )
-            for i, alert in enumerate(alerts)
-        ]
-        return ml_pb2.ScoreResponse(results=results, versions=versions)
+        return {spec.name: outcome for spec, outcome in zip(specs, outcomes, strict=True)}
 
     @grpc_errors
     async def ListModels(
@@ -80,19 +93,22 @@ class MLServicer(ml_pb2_grpc.MLServiceServicer):
 
 
 def build(settings: Settings) -> Service:
-    registry = Registry()
+    # Without ensembles (SKYMESH_ML_ENSEMBLES=0) every model is sent its own request, as a
+    # Triton whose repository lacks them needs.
+    registry = Registry(ensembles=ENSEMBLES if settings.ml_ensembles else {})
     scorer = TritonScorer(settings.address("triton_grpc"))
     servicer = MLServicer(registry, scorer)
 
     async def read_model_configs() -> None:
         # Early, so a config that does not fit the registry shows in the log at once; a Triton
         # that is not up yet is no reason to refuse to start (Score answers UNAVAILABLE).
-        outcomes = await asyncio.gather(
-            *(scorer.binding(spec) for spec in registry.models), return_exceptions=True
-        )
-        for spec, outcome in zip(registry.models, outcomes, strict=True):
+        reads = {spec.name: scorer.binding(spec) for spec in registry.models}
+        for survey, name in registry.ensembles.items():
+            reads[name] = scorer.ensemble_binding(name, registry.of_survey(survey))
+        outcomes = await asyncio.gather(*reads.values(), return_exceptions=True)
+        for model, outcome in zip(reads, outcomes, strict=True):
             if isinstance(outcome, Exception):
-                fields = {"model": spec.name, "error": str(outcome)}
+                fields = {"model": model, "error": str(outcome)}
                 log.warning("model config not read", extra={"fields": fields})
 
     return Service(

@@ -1,6 +1,7 @@
 """The ml service scores alert batches through the real Triton exactly like onnxruntime does.
 
 Expected scores come from onnxruntime run here on the same ONNX files and the same inputs.
+Triton's statistics tell which path a request took: the ZTF ensemble, or one model at a time.
 The model repository's configurations are checked against the ONNX graphs without a server.
 """
 
@@ -21,15 +22,17 @@ from google.protobuf import text_format
 from tritonclient.grpc import model_config_pb2
 
 from services.broker.surveys.ml_inputs import make_triplet, ztf_features
-from services.ml.registry import MODELS
+from services.ml.registry import ENSEMBLES, MODELS, ZTF
 from skymesh.config import Settings
 from skymesh.infra import stack
 from skymesh.infra.triton import MODEL_REPOSITORY
 from skymesh.ml.v1 import ml_pb2, ml_pb2_grpc
 from skymesh.runtime.clients import service_channel
 from tests.conftest import mesh_settings
+from tests.polling import wait_for
 
 REPOSITORY_MODELS = sorted(p.parent.parent.name for p in MODEL_REPOSITORY.glob("*/1/model.onnx"))
+ENSEMBLE = ENSEMBLES[ZTF]
 TRIPLET_DIMS = [63, 63, 3]
 FEATURE_DIMS = [25]
 
@@ -111,6 +114,21 @@ def successful_requests(settings: Settings, model: str) -> int:
     return stats.inference_stats.success.count
 
 
+def request_counts(settings: Settings, models: list[str]) -> dict[str, int]:
+    return {model: successful_requests(settings, model) for model in models}
+
+
+def expect_requests(settings: Settings, before: dict[str, int], expected: dict[str, int]) -> None:
+    """Each model of ``before`` has served ``expected`` more requests. Triton counts a request
+    when it releases it, just after its response: polled, with a deadline."""
+    wait_for(
+        lambda: {m: n - before[m] for m, n in request_counts(settings, list(before)).items()},
+        lambda counted: counted == expected,
+        timeout=30,
+        what=f"Triton's request counts to move by {expected}",
+    )
+
+
 @pytest.mark.integration
 async def test_scores_every_bundled_ztf_alert_like_onnxruntime(
     stub: ml_pb2_grpc.MLServiceStub, inputs: tuple[list[int], np.ndarray, np.ndarray]
@@ -160,11 +178,107 @@ async def test_batches_larger_than_max_batch_size_are_chunked(
 
     assert dict(response.versions).keys() == max_batch.keys()
     assert [result.candid for result in response.results] == candids
-    for model, size in max_batch.items():
-        assert successful_requests(ml, model) - before[model] == math.ceil(count / size)
+    expect_requests(ml, before, {m: math.ceil(count / size) for m, size in max_batch.items()})
+    for model in max_batch:
         served = np.array([result.scores[model] for result in response.results])
         expected = onnx_scores(model, triplets, features)
         np.testing.assert_allclose(served, expected, rtol=0, atol=1e-5, err_msg=model)
+
+
+@pytest.mark.integration
+async def test_every_ztf_model_scores_from_one_ensemble_request(
+    ml: Settings,
+    stub: ml_pb2_grpc.MLServiceStub,
+    inputs: tuple[list[int], np.ndarray, np.ndarray],
+) -> None:
+    candids, triplets, features = inputs
+    before = request_counts(ml, [ENSEMBLE, *REPOSITORY_MODELS])
+
+    response = await stub.Score(
+        ml_pb2.ScoreRequest(survey="ZTF", alerts=alert_inputs(candids, triplets, features))
+    )
+
+    # One request reached Triton, and each member ran once from it (not once more on its own).
+    expect_requests(ml, before, dict.fromkeys(before, 1))
+    assert sorted(response.versions) == REPOSITORY_MODELS
+    for model in REPOSITORY_MODELS:
+        served = np.array([result.scores[model] for result in response.results])
+        expected = onnx_scores(model, triplets, features)
+        np.testing.assert_allclose(served, expected, rtol=0, atol=1e-5, err_msg=model)
+
+
+@pytest.mark.integration
+async def test_a_batch_larger_than_the_ensembles_max_batch_size_is_chunked(
+    ml: Settings,
+    stub: ml_pb2_grpc.MLServiceStub,
+    inputs: tuple[list[int], np.ndarray, np.ndarray],
+) -> None:
+    client = triton_client(ml)
+    try:
+        max_batch = client.get_model_config(ENSEMBLE).config.max_batch_size
+    finally:
+        client.close()
+    count = 2 * max_batch + 3
+    picks = np.arange(count) % len(inputs[0])
+    candids = [inputs[0][i] for i in picks]
+    triplets, features = inputs[1][picks], inputs[2][picks]
+    before = request_counts(ml, [ENSEMBLE, *REPOSITORY_MODELS])
+
+    response = await stub.Score(
+        ml_pb2.ScoreRequest(survey="ZTF", alerts=alert_inputs(candids, triplets, features))
+    )
+
+    expect_requests(ml, before, dict.fromkeys(before, 3))
+    assert [result.candid for result in response.results] == candids
+    for model in REPOSITORY_MODELS:
+        served = np.array([result.scores[model] for result in response.results])
+        expected = onnx_scores(model, triplets, features)
+        np.testing.assert_allclose(served, expected, rtol=0, atol=1e-5, err_msg=model)
+
+
+@pytest.mark.integration
+async def test_a_subset_of_the_members_runs_only_those_members(
+    ml: Settings,
+    stub: ml_pb2_grpc.MLServiceStub,
+    inputs: tuple[list[int], np.ndarray, np.ndarray],
+) -> None:
+    candids, triplets, features = inputs
+    wanted = ["acai_v", "braai"]
+    before = request_counts(ml, [ENSEMBLE, *REPOSITORY_MODELS])
+
+    response = await stub.Score(
+        ml_pb2.ScoreRequest(
+            survey="ZTF", alerts=alert_inputs(candids, triplets, features), models=wanted
+        )
+    )
+
+    # Triton runs only the steps whose outputs the request asks for.
+    expect_requests(ml, before, {m: int(m in (ENSEMBLE, *wanted)) for m in before})
+    assert dict(response.versions) == {"acai_v": "d1_dnn_20201130", "braai": "d6_m9"}
+    for model in wanted:
+        served = np.array([result.scores[model] for result in response.results])
+        assert all(set(result.scores) == set(wanted) for result in response.results)
+        expected = onnx_scores(model, triplets, features)
+        np.testing.assert_allclose(served, expected, rtol=0, atol=1e-5, err_msg=model)
+
+
+@pytest.mark.integration
+async def test_a_request_without_features_goes_to_its_model_alone(
+    ml: Settings,
+    stub: ml_pb2_grpc.MLServiceStub,
+    inputs: tuple[list[int], np.ndarray, np.ndarray],
+) -> None:
+    candids, triplets, _ = inputs
+    alerts = [
+        ml_pb2.AlertInput(candid=c, triplet=t.tobytes())
+        for c, t in zip(candids, triplets, strict=True)
+    ]
+    before = request_counts(ml, [ENSEMBLE, *REPOSITORY_MODELS])
+
+    await stub.Score(ml_pb2.ScoreRequest(survey="ZTF", alerts=alerts, models=["braai"]))
+
+    # The ensemble takes features too, which braai's callers need not send.
+    expect_requests(ml, before, {m: int(m == "braai") for m in before})
 
 
 @pytest.mark.integration
@@ -323,6 +437,37 @@ def test_both_configurations_fit_the_onnx_graph(model: str) -> None:
     ]
     assert cpu.parameters["intra_op_num_threads"].string_value == "1"
     assert (folder / "LICENSE").read_text().startswith("MIT License")
+
+
+@pytest.mark.parametrize("variant", ["config.pbtxt", "configs/gpu.pbtxt"])
+def test_the_ensemble_steps_use_the_tensors_their_members_declare(variant: str) -> None:
+    """Each configuration of the ensemble over the same configuration of its members: the GPU
+    members (ONNX Runtime) name their tensors after the graphs, the CPU ones need not."""
+    folder = MODEL_REPOSITORY / ENSEMBLE
+    ensemble = read_config(folder / variant)
+    assert ensemble.name == ENSEMBLE
+    assert ensemble.platform == "ensemble"
+    # Triton loads a model only with a version folder, though an ensemble has nothing in it.
+    assert (folder / "1").is_dir()
+    inputs = {tensor.name: tensor for tensor in ensemble.input}
+    outputs = {tensor.name: tensor for tensor in ensemble.output}
+    steps = ensemble.ensemble_scheduling.step
+    members = [step.model_name for step in steps]
+    assert sorted(members) == sorted(spec.name for spec in MODELS if spec.survey == ZTF)
+    # One output per member, named after it (its classifications.<model> key).
+    assert sorted(outputs) == sorted(members)
+    for step in steps:
+        member = read_config(MODEL_REPOSITORY / step.model_name / variant)
+        assert member.max_batch_size == ensemble.max_batch_size, step.model_name
+        member_inputs = {tensor.name: tensor for tensor in member.input}
+        assert sorted(step.input_map) == sorted(member_inputs), step.model_name
+        for key, value in step.input_map.items():
+            assert list(inputs[value].dims) == list(member_inputs[key].dims), (key, value)
+            assert inputs[value].data_type == member_inputs[key].data_type
+        (member_output,) = member.output
+        assert dict(step.output_map) == {member_output.name: step.model_name}
+        assert list(outputs[step.model_name].dims) == list(member_output.dims)
+        assert outputs[step.model_name].data_type == member_output.data_type
 
 
 def test_every_model_py_is_the_same_entry_point() -> None:

@@ -26,3 +26,13 @@ def test_bad_port_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SKYMESH_KAFKA_PORT", "ninety")
     with pytest.raises(ValueError, match="SKYMESH_KAFKA_PORT must be an integer"):
         Settings.from_env()
+
+
+def test_ml_ensembles_is_a_switch(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SKYMESH_ML_ENSEMBLES", raising=False)
+    assert Settings.from_env().ml_ensembles
+    monkeypatch.setenv("SKYMESH_ML_ENSEMBLES", "0")
+    assert not Settings.from_env().ml_ensembles
+    monkeypatch.setenv("SKYMESH_ML_ENSEMBLES", "off")
+    with pytest.raises(ValueError, match="SKYMESH_ML_ENSEMBLES must be 0 or 1"):
+        Settings.from_env()
