@@ -11,7 +11,6 @@ from /proc; then the resident memory of that group.
 from __future__ import annotations
 
 import asyncio
-import os
 import statistics
 import tempfile
 import time
@@ -23,6 +22,7 @@ from pathlib import Path
 import fastavro
 import numpy as np
 
+from bench import procstat
 from services.broker.surveys import ztf
 from services.broker.surveys.ml_inputs import make_triplet, ztf_features
 from skymesh.config import REPO_ROOT, Ports, Settings
@@ -35,8 +35,6 @@ ALERTS = 256
 WARMUP = 3
 REPEATS = 20
 ZTF_DIR = REPO_ROOT / "data" / "alerts" / "ztf"
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
 def score_request() -> ml_pb2.ScoreRequest:
@@ -56,44 +54,6 @@ def score_request() -> ml_pb2.ScoreRequest:
             )
         )
     return ml_pb2.ScoreRequest(survey="ZTF", alerts=alerts, models=list(ztf.ZTF.ml_models))
-
-
-def group_members(pgid: int) -> list[int]:
-    members = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[2]) == pgid:
-                members.append(int(entry.name))
-    return members
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """user + system CPU of the live ones of ``pids`` (stat fields 14 and 15)."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / CLOCK_TICKS
-
-
-def memory_mib(pgid: int) -> tuple[float, float]:
-    """(RSS, PSS) of the group's members, MiB: RSS counts shared pages once per process."""
-    rss = pss = 0
-    for pid in group_members(pgid):
-        try:
-            rss += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_KIB
-            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
-        except OSError:
-            continue
-        pss += next(int(line.split()[1]) for line in rollup if line.startswith("Pss:"))
-    return rss / 1024, pss / 1024
 
 
 @dataclass
@@ -132,25 +92,24 @@ async def measure(ensembles: bool, request: ml_pb2.ScoreRequest) -> Figures:
             for _ in range(WARMUP):
                 await stub.Score(request, timeout=120)
             walls = []
-            ml_group, triton_group = group_members(ml), group_members(triton)
-            before = [cpu_seconds(p) for p in (ml_group, triton_group, [triton])]
+            groups = {"ml": ml, "triton": triton}
+            before, server_before = procstat.usage(groups), procstat.process_cpu_s(triton)
             for _ in range(REPEATS):
                 started = time.perf_counter()
                 response = await stub.Score(request, timeout=120)
                 walls.append(time.perf_counter() - started)
-            after = [cpu_seconds(p) for p in (ml_group, triton_group, [triton])]
+            after, server_after = procstat.usage(groups), procstat.process_cpu_s(triton)
+            pss = procstat.pss_bytes(triton)
         assert len(response.results) == ALERTS
-        rss, pss = memory_mib(triton)
-        spent = [(a - b) / REPEATS for a, b in zip(after, before, strict=True)]
-        ml_cpu, triton_cpu, server_cpu = spent
+        spent = procstat.cpu_between(before, after)
         return Figures(
             wall_s=walls,
-            ml_cpu_s=ml_cpu,
-            triton_cpu_s=triton_cpu,
-            server_cpu_s=server_cpu,
-            rss_mib=rss,
-            pss_mib=pss,
-            processes=len(group_members(triton)),
+            ml_cpu_s=spent["ml"] / REPEATS,
+            triton_cpu_s=spent["triton"] / REPEATS,
+            server_cpu_s=(server_after - server_before) / REPEATS,
+            rss_mib=after["triton"].rss_bytes / 2**20,
+            pss_mib=pss / 2**20,
+            processes=after["triton"].processes,
         )
 
 
