@@ -6,19 +6,23 @@ re-delivered batch adds nothing: candidates on (object, filter, passing alert), 
 on (object, origin), photometry on SkyPortal's duplicate key, thumbnails on (object, type),
 sources on (object, group), an autosave comment only with the save that made it, and a
 filter's auto_followup request only while the object has no live one on that allocation.
+
+Each table's rows of the whole batch go in one statement, and leave what posting the passes
+one by one, in the batch's order, would have left. Autosaves and follow-up requests, rare and
+decided pass by pass, are posted pass by pass.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from bson import json_util
-from sqlalchemy import literal_column, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import FromClause, String, any_, bindparam, func, literal_column, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.portal import followup
@@ -44,8 +48,7 @@ from skymesh.portal.v1 import portal_pb2
 
 # SkyPortal's duplicate key of a photometry point (the unique index uq_photometry_point).
 POINT_KEY = ("obj_id", "instrument_id", "origin", "mjd", "fluxerr", "flux")
-# Rows of one INSERT; asyncpg allows 32767 bind parameters per statement.
-ROWS_PER_STATEMENT = 2000
+CANDIDATE_KEY = ["obj_id", "filter_id", "passing_alert_id"]
 
 
 @dataclass
@@ -79,6 +82,14 @@ class Batch:
     streams: dict[str, list[tuple[int, frozenset[int]]]] = field(default_factory=dict)
 
 
+class Pass(NamedTuple):
+    """One alert's pass of a filter the portal knows."""
+
+    alert: portal_pb2.PassedAlert
+    passed: portal_pb2.PassedFilter
+    info: FilterInfo
+
+
 def plain(value: Any) -> Any:
     """Extended JSON (from the filters) as plain JSON values for a JSONB column."""
     if isinstance(value, dict):
@@ -94,9 +105,21 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
-def chunks(rows: list[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
-    for start in range(0, len(rows), ROWS_PER_STATEMENT):
-        yield rows[start : start + ROWS_PER_STATEMENT]
+def insert_rows(table: FromClause, rows: Sequence[dict[str, Any]]) -> Insert:
+    """INSERT of ``rows`` (dicts with the same keys) from one array per column, unnested.
+
+    One bind parameter a column, whatever the number of rows: the statement is compiled and
+    prepared once, and no batch needs splitting for asyncpg's 32767 bind parameters. (Multi-row
+    VALUES take a parameter a value and are compiled again for each row count, which costs
+    more CPU than the database spends on the rows.) Python-side column defaults are evaluated
+    once a statement."""
+    columns = list(rows[0])
+    arrays = [
+        bindparam(f"{name}_values", [row[name] for row in rows], type_=ARRAY(table.c[name].type))
+        for name in columns
+    ]
+    source = func.unnest(*arrays).table_valued(*columns).render_derived()
+    return insert(table).from_select(columns, select(*source.c))
 
 
 async def resolve_batch(session: AsyncSession, alerts: list[portal_pb2.PassedAlert]) -> Batch:
@@ -110,27 +133,49 @@ async def resolve_batch(session: AsyncSession, alerts: list[portal_pb2.PassedAle
     for filter_id, filter_name, group_id, group_name, nickname in rows:
         origin = f"{nickname or group_name}:{filter_name}"
         batch.filters[filter_id] = FilterInfo(filter_id, group_id, origin)
-    for stream in await session.scalars(select(Stream)):
-        collection = (stream.altdata or {}).get("collection")
+    for stream_id, altdata in await session.execute(select(Stream.id, Stream.altdata)):
+        collection = (altdata or {}).get("collection")
         if isinstance(collection, str):
-            selector = frozenset(int(p) for p in stream.altdata.get("selector") or [])
-            batch.streams.setdefault(collection, []).append((stream.id, selector))
+            selector = frozenset(int(p) for p in altdata.get("selector") or [])
+            batch.streams.setdefault(collection, []).append((stream_id, selector))
     filters_of: dict[str, set[str]] = {}
     for alert in alerts:
         if alert.instrument:
             filters_of.setdefault(alert.instrument, set()).update(
                 p.filter for p in alert.photometry
             )
-    for name, filter_names in filters_of.items():
-        instrument = await session.scalar(select(Instrument).where(Instrument.name == name))
-        if instrument is None:
-            instrument = Instrument(name=name, filters=sorted(filter_names))
-            session.add(instrument)
-            await session.flush()
-        elif not filter_names <= set(instrument.filters):
-            instrument.filters = sorted(filter_names | set(instrument.filters))
-        batch.instruments[name] = instrument.id
+    if filters_of:
+        await _instruments(session, filters_of, batch)
     return batch
+
+
+async def _instruments(
+    session: AsyncSession, filters_of: dict[str, set[str]], batch: Batch
+) -> None:
+    """Each instrument of the batch exists and has the batch's filters among its own."""
+    instruments = Instrument.__table__
+    stored = await session.execute(
+        select(instruments.c.id, instruments.c.name, instruments.c.filters).where(
+            instruments.c.name.in_(sorted(filters_of))
+        )
+    )
+    known = {name: (instrument_id, set(filters)) for instrument_id, name, filters in stored}
+    for name, filter_names in sorted(filters_of.items()):
+        if name not in known:
+            batch.instruments[name] = await session.scalar(
+                insert(instruments)
+                .values(name=name, filters=sorted(filter_names))
+                .returning(instruments.c.id)
+            )
+            continue
+        instrument_id, filters = known[name]
+        if not filter_names <= filters:
+            await session.execute(
+                update(instruments)
+                .where(instruments.c.id == instrument_id)
+                .values(filters=sorted(filter_names | filters))
+            )
+        batch.instruments[name] = instrument_id
 
 
 async def post_passes(
@@ -145,23 +190,25 @@ async def post_passes(
     if not known:
         return posted
     await _objects(session, known)
-    for alert in known:
-        for passed in alert.filters:
-            info = batch.filters.get(passed.filter_id)
-            if info is None:
-                continue
-            posted.candidates += await _candidate(session, alert, info, uploader_id)
-            posted.annotations += await _annotation(
-                session, alert.obj_id, passed, info, uploader_id
+    passes = [
+        Pass(alert, passed, info)
+        for alert in known
+        for passed in alert.filters
+        if (info := batch.filters.get(passed.filter_id)) is not None
+    ]
+    posted.candidates = await _candidates(session, passes, uploader_id)
+    posted.annotations = await _annotations(session, passes, uploader_id)
+    # Neither reads what the candidates and annotations above wrote, so running them after
+    # those changes nothing; among themselves they keep the batch's order.
+    for alert, passed, info in passes:
+        if passed.autosave:
+            posted.saved += await _autosave(session, alert.obj_id, passed, info, uploader_id)
+        if passed.auto_followup_json:
+            decision = plain(json_util.loads(passed.auto_followup_json))
+            posted.followup_requests += await followup.auto_request(
+                session, alert.obj_id, decision, uploader_id
             )
-            if passed.autosave:
-                posted.saved += await _autosave(session, alert.obj_id, passed, info, uploader_id)
-            if passed.auto_followup_json:
-                decision = plain(json_util.loads(passed.auto_followup_json))
-                posted.followup_requests += await followup.auto_request(
-                    session, alert.obj_id, decision, uploader_id
-                )
-        posted.thumbnails += await _thumbnails(session, alert)
+    posted.thumbnails = await _thumbnails(session, known)
     posted.photometry = await _photometry(session, known, batch, uploader_id)
     return posted
 
@@ -177,9 +224,8 @@ async def _objects(session: AsyncSession, alerts: list[portal_pb2.PassedAlert]) 
         }
         for a in alerts
     }
-    await session.execute(
-        insert(Obj).values(sorted(rows.values(), key=lambda r: r["id"])).on_conflict_do_nothing()
-    )
+    objs = [rows[obj_id] for obj_id in sorted(rows)]
+    await session.execute(insert_rows(Obj.__table__, objs).on_conflict_do_nothing())
 
 
 def _passed_at(alert: portal_pb2.PassedAlert) -> datetime:
@@ -206,55 +252,129 @@ async def insert_candidate(
             passing_alert_id=passing_alert_id,
             uploader_id=uploader_id,
         )
-        .on_conflict_do_nothing(index_elements=["obj_id", "filter_id", "passing_alert_id"])
+        .on_conflict_do_nothing(index_elements=CANDIDATE_KEY)
         .returning(Candidate.id)
     )
 
 
-async def _candidate(
-    session: AsyncSession, alert: portal_pb2.PassedAlert, info: FilterInfo, uploader_id: int
-) -> int:
-    added = await insert_candidate(
-        session, alert.obj_id, info.filter_id, _passed_at(alert), alert.candid, uploader_id
+async def _candidates(session: AsyncSession, passes: list[Pass], uploader_id: int) -> int:
+    """A row per (object, filter, passing alert), the first pass's -> rows added."""
+    rows: dict[tuple[str, int, int], dict[str, Any]] = {}
+    for alert, _, info in passes:
+        key = (alert.obj_id, info.filter_id, alert.candid)
+        if key not in rows:
+            rows[key] = {
+                "obj_id": alert.obj_id,
+                "filter_id": info.filter_id,
+                "passed_at": _passed_at(alert),
+                "passing_alert_id": alert.candid,
+                "uploader_id": uploader_id,
+            }
+    candidates = Candidate.__table__
+    statement = (
+        insert_rows(candidates, [rows[key] for key in sorted(rows)])
+        .on_conflict_do_nothing(index_elements=CANDIDATE_KEY)
+        .returning(candidates.c.id)
     )
-    return int(added is not None)
+    return len((await session.execute(statement)).all())
 
 
-async def _annotation(
-    session: AsyncSession,
-    obj_id: str,
-    passed: portal_pb2.PassedFilter,
-    info: FilterInfo,
-    author_id: int,
-) -> int:
-    if not passed.annotations_json:
+@dataclass
+class Annotated:
+    """One (object, origin) of the batch: the data of each of its passes, in order, with
+    whether that pass's filter updates annotations, and the filters' groups."""
+
+    posts: list[tuple[dict[str, Any], bool]] = field(default_factory=list)
+    group_ids: set[int] = field(default_factory=set)
+
+
+def _updated(
+    data: dict[str, Any], posts: Iterable[tuple[dict[str, Any], bool]]
+) -> dict[str, Any] | None:
+    """``data`` once each post of a filter that updates annotations has replaced it when it
+    differs (compared as Python values, as before); None when none did."""
+    changed = False
+    for posted, update_annotations in posts:
+        if update_annotations and posted != data:
+            data, changed = posted, True
+    return data if changed else None
+
+
+async def _annotations(session: AsyncSession, passes: list[Pass], author_id: int) -> int:
+    """Each filter's annotation of each object -> rows added. A new (object, origin) gets
+    its first pass's data, then, as an existing one does, the data of each pass whose filter
+    updates annotations; each is linked to the filters' groups."""
+    wanted: dict[tuple[str, str], Annotated] = {}
+    for alert, passed, info in passes:
+        if not passed.annotations_json:
+            continue
+        data = plain(json_util.loads(passed.annotations_json))
+        if not isinstance(data, dict) or not data:
+            continue
+        entry = wanted.setdefault((alert.obj_id, info.origin), Annotated())
+        entry.posts.append((data, passed.update_annotations))
+        entry.group_ids.add(info.group_id)
+    if not wanted:
         return 0
-    data = plain(json_util.loads(passed.annotations_json))
-    if not isinstance(data, dict) or not data:
-        return 0
-    added = await session.scalar(
-        insert(Annotation)
-        .values(obj_id=obj_id, origin=info.origin, data=data, author_id=author_id)
+    annotations = Annotation.__table__
+    keys = sorted(wanted)
+    rows = [
+        {
+            "obj_id": obj_id,
+            "origin": origin,
+            "data": wanted[obj_id, origin].posts[0][0],
+            "author_id": author_id,
+        }
+        for obj_id, origin in keys
+    ]
+    ids: dict[tuple[str, str], int] = {}
+    updates: list[dict[str, Any]] = []
+    statement = (
+        insert_rows(annotations, rows)
         .on_conflict_do_nothing(index_elements=["obj_id", "origin"])
-        .returning(Annotation.id)
+        .returning(annotations.c.id, annotations.c.obj_id, annotations.c.origin)
     )
-    if added is None:
-        existing = await session.scalar(
-            select(Annotation).where(Annotation.obj_id == obj_id, Annotation.origin == info.origin)
+    for annotation_id, obj_id, origin in await session.execute(statement):
+        ids[obj_id, origin] = annotation_id
+        posts = wanted[obj_id, origin].posts
+        if (data := _updated(posts[0][0], posts[1:])) is not None:
+            updates.append({"annotation_id": annotation_id, "new_data": data})
+    added = len(ids)
+    existing = {key for key in keys if key not in ids}
+    if existing:
+        # These objects' annotations of these origins: a few more pairs than the batch's.
+        obj_ids = sorted({obj_id for obj_id, _ in existing})
+        origins = sorted({origin for _, origin in existing})
+        stored = await session.execute(
+            select(
+                annotations.c.id, annotations.c.obj_id, annotations.c.origin, annotations.c.data
+            ).where(
+                annotations.c.obj_id == any_(bindparam("obj_ids", obj_ids, type_=ARRAY(String))),
+                annotations.c.origin == any_(bindparam("origins", origins, type_=ARRAY(String))),
+            )
         )
-        assert existing is not None
-        if passed.update_annotations and existing.data != data:
-            existing.data = data
-            existing.modified = utcnow()
-        annotation_id = existing.id
-    else:
-        annotation_id = added
+        for annotation_id, obj_id, origin, data in stored:
+            if (obj_id, origin) not in existing:
+                continue
+            ids[obj_id, origin] = annotation_id
+            if (data := _updated(data, wanted[obj_id, origin].posts)) is not None:
+                updates.append({"annotation_id": annotation_id, "new_data": data})
+        missing = existing - ids.keys()
+        assert not missing, f"annotations gone while posting: {sorted(missing)}"
+    if updates:
+        await session.execute(
+            update(annotations)
+            .where(annotations.c.id == bindparam("annotation_id"))
+            .values(data=bindparam("new_data"), modified=utcnow()),
+            sorted(updates, key=lambda u: u["annotation_id"]),
+        )
+    links = sorted({(ids[key], g) for key in keys for g in wanted[key].group_ids})
     await session.execute(
-        insert(annotation_groups)
-        .values(annotation_id=annotation_id, group_id=info.group_id)
-        .on_conflict_do_nothing()
+        insert_rows(
+            annotation_groups, [{"annotation_id": a, "group_id": g} for a, g in links]
+        ).on_conflict_do_nothing()
     )
-    return int(added is not None)
+    return added
 
 
 async def _autosave(
@@ -289,34 +409,46 @@ async def _autosave(
         return 0
     comment = options.get("comment")
     if isinstance(comment, str) and comment:
-        row = Comment(obj_id=obj_id, text=comment, author_id=uploader_id, bot=True)
-        session.add(row)
-        await session.flush()
+        comments = Comment.__table__
+        comment_id = await session.scalar(
+            insert(comments)
+            .values(obj_id=obj_id, text=comment, author_id=uploader_id, bot=True)
+            .returning(comments.c.id)
+        )
         await session.execute(
-            comment_groups.insert().values(comment_id=row.id, group_id=info.group_id)
+            comment_groups.insert().values(comment_id=comment_id, group_id=info.group_id)
         )
     return 1
 
 
-async def _thumbnails(session: AsyncSession, alert: portal_pb2.PassedAlert) -> int:
-    added = 0
-    for thumbnail in {t.type: t for t in alert.thumbnails}.values():
-        statement = insert(Thumbnail).values(
-            obj_id=alert.obj_id,
-            type=thumbnail.type,
-            png=thumbnail.png,
-            passing_alert_id=alert.candid,
-        )
-        excluded = statement.excluded
-        statement = statement.on_conflict_do_update(
-            index_elements=["obj_id", "type"],
-            set_={"png": excluded.png, "passing_alert_id": excluded.passing_alert_id},
-            # Only a later alert's stamp replaces the stored one.
-            where=Thumbnail.passing_alert_id < excluded.passing_alert_id,
-        ).returning(literal_column("xmax = 0"))
-        inserted = await session.scalar(statement)
-        added += int(bool(inserted))
-    return added
+async def _thumbnails(session: AsyncSession, alerts: list[portal_pb2.PassedAlert]) -> int:
+    """The batch's stamps, one per (object, type) -> rows added.
+
+    Only a later alert's stamp replaces the stored one. PostgreSQL updates a row at most once
+    a statement, so the batch's latest alert of each (object, type) is posted alone (the first
+    of several with that candid): what posting the alerts one by one would leave stored.
+    """
+    latest: dict[tuple[str, str], tuple[int, bytes]] = {}
+    for alert in alerts:
+        for thumbnail in {t.type: t for t in alert.thumbnails}.values():
+            key = (alert.obj_id, thumbnail.type)
+            if key not in latest or alert.candid > latest[key][0]:
+                latest[key] = (alert.candid, thumbnail.png)
+    if not latest:
+        return 0
+    thumbnails = Thumbnail.__table__
+    rows = [
+        {"obj_id": obj_id, "type": kind, "png": png, "passing_alert_id": candid}
+        for (obj_id, kind), (candid, png) in sorted(latest.items())
+    ]
+    statement = insert_rows(thumbnails, rows)
+    excluded = statement.excluded
+    statement = statement.on_conflict_do_update(
+        index_elements=["obj_id", "type"],
+        set_={"png": excluded.png, "passing_alert_id": excluded.passing_alert_id},
+        where=thumbnails.c.passing_alert_id < excluded.passing_alert_id,
+    ).returning(literal_column("xmax = 0"))
+    return sum(1 for (inserted,) in await session.execute(statement) if inserted)
 
 
 def _stream_ids(batch: Batch, collection: str, programid: int | None) -> list[int]:
@@ -357,23 +489,25 @@ async def _photometry(
             rows.setdefault(key, row)
             programid = point.programid if point.HasField("programid") else None
             streams.setdefault(key, set()).update(_stream_ids(batch, alert.collection, programid))
+    if not rows:
+        return 0
+    photometry = Photometry.__table__
+    statement = insert_rows(photometry, [rows[key] for key in sorted(rows, key=repr)])
+    statement = statement.on_conflict_do_update(
+        index_elements=list(POINT_KEY),
+        # A no-op update, so that an existing point's id comes back too.
+        set_={"mjd": statement.excluded.mjd},
+    ).returning(
+        photometry.c.id,
+        literal_column("xmax = 0"),
+        *(photometry.c[column] for column in POINT_KEY),
+    )
     added = 0
     links: list[dict[str, int]] = []
-    for part in chunks([rows[key] for key in sorted(rows, key=repr)]):
-        statement = insert(Photometry).values(part)
-        statement = statement.on_conflict_do_update(
-            index_elements=list(POINT_KEY),
-            # A no-op update, so that an existing point's id comes back too.
-            set_={"mjd": statement.excluded.mjd},
-        ).returning(
-            Photometry.id,
-            literal_column("xmax = 0"),
-            *(getattr(Photometry, column) for column in POINT_KEY),
-        )
-        for photometry_id, inserted, *key in (await session.execute(statement)).all():
-            added += int(inserted)
-            for stream_id in streams[tuple(key)]:
-                links.append({"photometry_id": photometry_id, "stream_id": stream_id})
-    for part in chunks(links):
-        await session.execute(insert(photometry_streams).values(part).on_conflict_do_nothing())
+    for photometry_id, inserted, *key in (await session.execute(statement)).all():
+        added += int(inserted)
+        for stream_id in streams[tuple(key)]:
+            links.append({"photometry_id": photometry_id, "stream_id": stream_id})
+    if links:
+        await session.execute(insert_rows(photometry_streams, links).on_conflict_do_nothing())
     return added

@@ -110,9 +110,9 @@ class World:
         return reply
 
 
-def png() -> bytes:
+def png(shade: int = 128) -> bytes:
     buffer = io.BytesIO()
-    Image.new("L", (168, 168), 128).save(buffer, format="PNG")
+    Image.new("L", (168, 168), shade).save(buffer, format="PNG")
     return buffer.getvalue()
 
 
@@ -340,6 +340,162 @@ def test_an_existing_candidate_of_another_group_is_saved_without_a_position(worl
     # alice reads her group's save, not the other group's filter annotation.
     assert source["annotations"] == []
     assert [g["id"] for g in source["groups"]] == [world.group_a]
+
+
+# ---- the broker's batches (PostPasses) ------------------------------------------------------
+
+
+def restamped(passed: portal_pb2.PassedAlert, shade: int) -> portal_pb2.PassedAlert:
+    """``passed`` with stamps of its own (a uniform grey of that shade)."""
+    for thumbnail in passed.thumbnails:
+        thumbnail.png = png(shade)
+    return passed
+
+
+def stored_annotations(world: World, obj_id: str) -> dict[str, dict[str, Any]]:
+    """origin -> {id, data, modified, groups} of the object's annotations."""
+    rows = world.sql(
+        "select a.id, a.origin, a.data, a.modified, array_agg(g.group_id order by g.group_id) "
+        "as groups from annotations a join annotation_groups g on g.annotation_id = a.id "
+        "where a.obj_id = $1 group by a.id",
+        obj_id,
+    )
+    return {
+        row["origin"]: {
+            "id": row["id"],
+            "data": json.loads(row["data"]),
+            "modified": row["modified"],
+            "groups": list(row["groups"]),
+        }
+        for row in rows
+    }
+
+
+def test_two_alerts_of_an_object_in_one_batch(world: World) -> None:
+    """Both alerts' passes are candidates; the object's annotation of each origin and its
+    stamp of each type are one row each, as the alerts posted one by one would leave them:
+    the annotation replaced by the later pass where its filter updates annotations, and the
+    stamps the latest alert's, whichever comes first in the batch."""
+    passes = {world.filter_a: {"drb": 0.1}, world.filter_b: {"drb": 0.1}}
+    x1 = restamped(alert("batch-x", 80.0, 3.0, passes), 50)
+    y1 = restamped(alert("batch-y", 81.0, 3.0, {world.filter_a: {"drb": 0.1}}), 50)
+    passes = {world.filter_a: {"drb": 0.2}, world.filter_b: {"drb": 0.2}}
+    x2 = restamped(alert("batch-x", 80.0, 3.0, passes), 200)
+    y2 = restamped(alert("batch-y", 81.0, 3.0, {world.filter_a: {"drb": 0.2}}), 200)
+    for passed in (x1, x2, y1, y2):
+        passed.filters[0].update_annotations = True  # filter A's; B's does not update
+    reply = world.pass_alerts(x1, x2, y2, y1)
+    # 4 passes of X and 2 of Y; one annotation per (object, origin); 3 stamps per object; the
+    # two points of alert() are the same in both alerts of an object.
+    assert (reply.candidates, reply.annotations, reply.thumbnails, reply.photometry) == (6, 3, 6, 4)
+    assert world.count("select count(*) from objs where id in ('batch-x', 'batch-y')") == 2
+    candidates = world.sql(
+        "select filter_id, passing_alert_id from candidates where obj_id = 'batch-x'"
+    )
+    assert sorted(tuple(row) for row in candidates) == sorted(
+        (f, a.candid) for f in (world.filter_a, world.filter_b) for a in (x1, x2)
+    )
+    annotations = stored_annotations(world, "batch-x")
+    origin_b = next(origin for origin in annotations if origin != world.origin_a)
+    assert annotations[world.origin_a]["data"] == {"drb": 0.2}
+    assert annotations[origin_b]["data"] == {"drb": 0.1}
+    assert [annotations[o]["groups"] for o in (world.origin_a, origin_b)] == [
+        [world.group_a],
+        [world.group_b],
+    ]
+    for obj_id, latest in (("batch-x", x2), ("batch-y", y2)):
+        stamps = world.sql(
+            "select type, png, passing_alert_id from thumbnails where obj_id = $1", obj_id
+        )
+        assert sorted(row["type"] for row in stamps) == ["new", "ref", "sub"]
+        assert {(row["passing_alert_id"], bytes(row["png"])) for row in stamps} == {
+            (latest.candid, png(200))
+        }
+    # The earlier alert again changes no stamp.
+    again = world.pass_alerts(restamped(y1, 90))
+    assert (again.candidates, again.thumbnails) == (0, 0)
+    stamps = world.sql("select distinct png from thumbnails where obj_id = 'batch-y'")
+    assert [bytes(row["png"]) for row in stamps] == [png(200)]
+
+
+def test_an_existing_and_a_new_annotation_in_one_batch(world: World) -> None:
+    """In one batch, an object's annotation of an origin it has is replaced when the filter
+    updates annotations and left as it is when not, and one of a new origin is added."""
+    world.pass_alerts(
+        alert("batch-kept", 82.0, 4.0, {world.filter_a: {"drb": 0.3}}),
+        alert("batch-updated", 83.0, 4.0, {world.filter_a: {"drb": 0.3}}),
+    )
+    before = {o: stored_annotations(world, o) for o in ("batch-kept", "batch-updated")}
+    kept = alert("batch-kept", 82.0, 4.0, {world.filter_a: {"drb": 0.6}})
+    updated = alert(
+        "batch-updated", 83.0, 4.0, {world.filter_a: {"drb": 0.6}, world.filter_b: {"drb": 0.6}}
+    )
+    updated.filters[0].update_annotations = True
+    unchanged = alert("batch-updated", 83.0, 4.0, {world.filter_a: {"drb": 0.6}})
+    unchanged.filters[0].update_annotations = True
+    reply = world.pass_alerts(kept, updated, unchanged)
+    assert reply.annotations == 1
+    after = {o: stored_annotations(world, o) for o in ("batch-kept", "batch-updated")}
+    assert after["batch-kept"] == before["batch-kept"]
+    mine, was = after["batch-updated"][world.origin_a], before["batch-updated"][world.origin_a]
+    assert (mine["id"], mine["data"], mine["groups"]) == (was["id"], {"drb": 0.6}, [world.group_a])
+    assert mine["modified"] > was["modified"]
+    (new,) = (a for origin, a in after["batch-updated"].items() if origin != world.origin_a)
+    assert (new["data"], new["groups"]) == ({"drb": 0.6}, [world.group_b])
+
+
+def test_a_redelivered_batch_adds_nothing(world: World) -> None:
+    """The same batch again (the broker's retry after a lost reply) changes no row and
+    answers zero counts; a pass of a filter the portal does not know is counted each time."""
+    batch = [
+        alert(f"batch-again-{i}", 84.0 + i, 5.0, {world.filter_a: {"drb": 0.5}, world.filter_b: {}})
+        for i in range(2)
+    ]
+    for passed in batch:
+        passed.filters[0].autosave = True
+        passed.filters[0].autosave_json = json.dumps({"comment": "saved by the batch"})
+        passed.filters.add(filter_id=10**9, annotations_json='{"drb": 1}')
+    # A later alert of the first object, with stamps of its own, in the same batch.
+    batch.append(restamped(alert("batch-again-0", 84.0, 5.0, {world.filter_b: {"b": 1}}), 30))
+    first = world.pass_alerts(*batch)
+    world.candidates["batch-again-0"] = world.candidates["batch-again-1"] = True  # autosaved
+    assert first == portal_pb2.PostPassesResponse(
+        candidates=5, annotations=3, photometry=4, thumbnails=6, saved=2, unknown_filters=2
+    )
+    mine = "like 'batch-again-%'"
+    queries = {
+        "candidates": f"select count(*) from candidates where obj_id {mine}",
+        "annotations": "select string_agg(concat_ws(' ', id, origin, data, modified), ','"
+        f" order by id) from annotations where obj_id {mine}",
+        "annotation groups": "select count(*) from annotation_groups g join annotations a"
+        f" on a.id = g.annotation_id where a.obj_id {mine}",
+        "photometry": f"select count(*) from photometry where obj_id {mine}",
+        "photometry streams": "select count(*) from photometry_streams s join photometry p"
+        f" on p.id = s.photometry_id where p.obj_id {mine}",
+        "thumbnails": "select string_agg(concat_ws(' ', obj_id, type, passing_alert_id,"
+        f" md5(png)), ',' order by obj_id, type) from thumbnails where obj_id {mine}",
+        "sources": f"select count(*) from sources where obj_id {mine}",
+        "comments": "select count(*) from comments c join comment_groups g"
+        f" on g.comment_id = c.id where c.obj_id {mine}",
+    }
+
+    def stored() -> dict[str, Any]:
+        return {name: world.sql(query)[0][0] for name, query in queries.items()}
+
+    before = stored()
+    counts = {k: v for k, v in before.items() if isinstance(v, int)}
+    assert counts == {
+        "candidates": 5,
+        "annotation groups": 3,
+        "photometry": 4,
+        "photometry streams": 4,
+        "sources": 2,
+        "comments": 2,
+    }
+    assert before["thumbnails"].count(str(batch[-1].candid)) == 3
+    again = world.pass_alerts(*batch)
+    assert again == portal_pb2.PostPassesResponse(unknown_filters=2)
+    assert stored() == before
 
 
 # ---- PATCH and DELETE /api/sources/{obj_id} -----------------------------------------------
