@@ -30,6 +30,7 @@ from typing import Any
 import fastavro
 from sqlalchemy import event, insert
 
+from bench import procstat
 from services.broker.surveys.ztf import ZTF
 from services.portal import passes
 from services.portal.db.models import Filter, Group, Stream
@@ -149,18 +150,24 @@ class Statements:
 
 
 async def post(
-    portal: PortalServicer, statements: Statements, alerts: list[portal_pb2.PassedAlert]
-) -> tuple[int, float, float, passes.Posted]:
-    """-> (statements, wall ms, CPU ms, counts) of one PostPasses transaction."""
+    portal: PortalServicer,
+    statements: Statements,
+    alerts: list[portal_pb2.PassedAlert],
+    postgres: dict[str, int],
+) -> tuple[int, float, float, float, passes.Posted]:
+    """-> (statements, wall ms, CPU ms here, PostgreSQL's CPU ms, counts) of one PostPasses
+    transaction."""
     before = statements.count
+    database = procstat.usage(postgres)
     wall, cpu = time.perf_counter(), time.process_time()
     async with portal.tx() as session:
         posted = await passes.post_passes(session, alerts, portal.broker_user_id)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    return statements.count - before, wall * 1000, cpu * 1000, posted
+    database_ms = 1000 * procstat.cpu_between(database, procstat.usage(postgres))["postgres"]
+    return statements.count - before, wall * 1000, cpu * 1000, database_ms, posted
 
 
-async def measure(settings: Settings) -> None:
+async def measure(settings: Settings, postgres: dict[str, int]) -> None:
     portal = PortalServicer(settings)
     await portal.start()
     try:
@@ -168,7 +175,7 @@ async def measure(settings: Settings) -> None:
         statements = Statements(portal)
         rng = random.Random(SEED)
         pngs = stamps()
-        figures: dict[str, list[tuple[int, float, float, passes.Posted]]] = {}
+        figures: dict[str, list[tuple[int, float, float, float, passes.Posted]]] = {}
         # A warm-up run (connections, statement caches), not reported.
         for run in range(RUNS + 1):
             candid = CANDID + run * 10 * ALERTS
@@ -185,7 +192,7 @@ async def measure(settings: Settings) -> None:
                 ("the same batch re-delivered", first),
                 ("the objects' next alerts", later),
             ):
-                figure = await post(portal, statements, alerts)
+                figure = await post(portal, statements, alerts, postgres)
                 if run:
                     figures.setdefault(name, []).append(figure)
         print(
@@ -194,11 +201,12 @@ async def measure(settings: Settings) -> None:
             f"median of {RUNS} runs"
         )
         for name, measured in figures.items():
-            counts = measured[-1][3]
+            counts = measured[-1][4]
             print(
                 f"  {name:<30} {statistics.median(m[0] for m in measured):>5.0f} statements"
                 f"  {statistics.median(m[1] for m in measured):>7.1f} ms wall"
                 f"  {statistics.median(m[2] for m in measured):>7.1f} ms CPU (this process)"
+                f"  {statistics.median(m[3] for m in measured):>7.1f} ms CPU (PostgreSQL)"
                 f"  | candidates {counts.candidates}, annotations {counts.annotations},"
                 f" photometry {counts.photometry}, thumbnails {counts.thumbnails}"
             )
@@ -211,7 +219,9 @@ def main() -> None:
         settings = mesh_settings(Path(tmp) / "run")
         supervisor = stack.up(settings, only=("postgres",), report=lambda _: None)
         try:
-            asyncio.run(measure(settings))
+            postgres = supervisor.running("postgres")
+            assert postgres is not None
+            asyncio.run(measure(settings, {"postgres": postgres}))
         finally:
             supervisor.stop_all()
 

@@ -21,7 +21,17 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from bson import json_util
-from sqlalchemy import FromClause, String, any_, bindparam, func, literal_column, select, update
+from sqlalchemy import (
+    FromClause,
+    String,
+    and_,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -459,6 +469,34 @@ def _stream_ids(batch: Batch, collection: str, programid: int | None) -> list[in
     ]
 
 
+async def _point_ids(
+    session: AsyncSession, keys: list[tuple[Any, ...]]
+) -> dict[tuple[Any, ...], int]:
+    """The ids of stored points, by their duplicate key (POINT_KEY), in one query."""
+    photometry = Photometry.__table__
+    arrays = [
+        bindparam(
+            f"{column}_keys", [key[i] for key in keys], type_=ARRAY(photometry.c[column].type)
+        )
+        for i, column in enumerate(POINT_KEY)
+    ]
+    wanted = func.unnest(*arrays).table_valued(*POINT_KEY).render_derived()
+    # "=" where the key cannot be null, so that the index serves the join; origin and flux
+    # may be null and are matched as the unique index matches them (nulls not distinct).
+    matched = [
+        photometry.c[column].is_not_distinct_from(wanted.c[column])
+        if photometry.c[column].nullable
+        else photometry.c[column] == wanted.c[column]
+        for column in POINT_KEY
+    ]
+    found = await session.execute(
+        select(photometry.c.id, *(photometry.c[column] for column in POINT_KEY)).join(
+            wanted, and_(*matched)
+        )
+    )
+    return {tuple(key): point_id for point_id, *key in found}
+
+
 async def _photometry(
     session: AsyncSession, alerts: list[portal_pb2.PassedAlert], batch: Batch, owner_id: int
 ) -> int:
@@ -492,22 +530,25 @@ async def _photometry(
     if not rows:
         return 0
     photometry = Photometry.__table__
-    statement = insert_rows(photometry, [rows[key] for key in sorted(rows, key=repr)])
-    statement = statement.on_conflict_do_update(
-        index_elements=list(POINT_KEY),
-        # A no-op update, so that an existing point's id comes back too.
-        set_={"mjd": statement.excluded.mjd},
-    ).returning(
-        photometry.c.id,
-        literal_column("xmax = 0"),
-        *(photometry.c[column] for column in POINT_KEY),
+    key_columns = [photometry.c[column] for column in POINT_KEY]
+    # New points only: an upsert would rewrite every point the portal has already (each
+    # alert repeats its object's history), and PostgreSQL writes a new row version for that.
+    statement = (
+        insert_rows(photometry, [rows[key] for key in sorted(rows, key=repr)])
+        .on_conflict_do_nothing(index_elements=list(POINT_KEY))
+        .returning(photometry.c.id, *key_columns)
     )
-    added = 0
-    links: list[dict[str, int]] = []
-    for photometry_id, inserted, *key in (await session.execute(statement)).all():
-        added += int(inserted)
-        for stream_id in streams[tuple(key)]:
-            links.append({"photometry_id": photometry_id, "stream_id": stream_id})
+    ids = {tuple(key): point_id for point_id, *key in await session.execute(statement)}
+    added = len(ids)
+    if known := [key for key in rows if key not in ids and streams[key]]:
+        # The points that were there already still get the batch's streams.
+        ids.update(await _point_ids(session, known))
+    links = [
+        {"photometry_id": ids[key], "stream_id": stream_id}
+        for key in rows
+        if key in ids
+        for stream_id in streams[key]
+    ]
     if links:
         await session.execute(insert_rows(photometry_streams, links).on_conflict_do_nothing())
     return added
