@@ -121,8 +121,8 @@ class AlertStore:
 
         The batch is written in at most three calls: one read of the objects' documents, one
         insert of every new object's, one bulk update of every changed one (each guarded by
-        the revision it read). Only an object another writer changed in between goes through
-        the per-object retry loop.
+        the revision it read). Only when another writer changed some of them in between are
+        the revisions read back, and those objects go through the per-object retry loop.
         """
         by_object: dict[Any, list[dict[str, Any]]] = {}
         for update in updates:
@@ -162,7 +162,7 @@ class AlertStore:
             else:
                 changes[object_id] = (merged, ObjectId())
         if changes:
-            await collection.bulk_write(
+            outcome = await collection.bulk_write(
                 [
                     UpdateOne(
                         {"_id": object_id, REVISION: existing[object_id].get(REVISION)},
@@ -172,12 +172,14 @@ class AlertStore:
                 ],
                 ordered=False,
             )
-            # Which updates took: a document carrying our token is ours (or was rewritten on
-            # top of ours by a writer that read it, so it holds our points too).
-            tokens = {
-                doc["_id"]: doc.get(REVISION)
-                async for doc in collection.find({"_id": {"$in": list(changes)}}, {REVISION: 1})
-            }
+            tokens = {object_id: token for object_id, (_, token) in changes.items()}
+            if outcome.matched_count != len(changes):
+                # Which updates took: a document carrying our token is ours (or was rewritten
+                # on top of ours by a writer that read it, so it holds our points too).
+                tokens = {
+                    doc["_id"]: doc.get(REVISION)
+                    async for doc in collection.find({"_id": {"$in": list(changes)}}, {REVISION: 1})
+                }
             for object_id, (merged, token) in changes.items():
                 if tokens.get(object_id) == token:
                     written[object_id] = {"_id": object_id, **merged}
