@@ -41,6 +41,7 @@ def test_the_report_holds_throughput_latency_cpu_memory_and_the_loop(
     report, _, _ = quick_run
     assert report["quick"] is True and report["plan"]["backlog"] == QUICK.backlog
     latency = report["latency"]
+    assert report["latency_light"] is None  # --quick: one rate only
     assert latency["alerts"] == QUICK.latency_rate * QUICK.latency_seconds
     assert 0 < latency["p50_ms"] <= latency["p95_ms"] <= latency["p99_ms"]
     (run,) = report["throughput"]  # --quick: one broker only
