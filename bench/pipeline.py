@@ -333,17 +333,18 @@ class Stream:
     def __init__(self) -> None:
         self.next = 0
 
-    def take(self, n: int) -> list[bytes]:
-        messages = synthetic_messages(n, SEED, first=self.next)
-        self.next += n
-        return messages
+    async def take(self, n: int) -> list[bytes]:
+        first, self.next = self.next, self.next + n
+        # Off the event loop: making thousands of packets takes seconds, and the timeline's
+        # sampler must go on reading the brokers meanwhile.
+        return await asyncio.to_thread(synthetic_messages, n, SEED, first)
 
 
 async def warm_up(settings: Settings, plan: Plan, stream: Stream, timeline: Timeline) -> None:
     """Triton's first batches and the consumer group's join, out of the figures."""
     processed = (await read_broker(settings)).processed
     async with timeline.phase("warm-up"):
-        warm = stream.take(plan.warmup)
+        warm = await stream.take(plan.warmup)
         await produce(settings, warm, rate=None)
         await wait_processed([settings], processed + len(warm))
 
@@ -354,7 +355,7 @@ async def latency_phase(
     """Alerts offered at ``rate`` for ``seconds``: the latency percentiles of those alerts."""
     before = await read_broker(settings)
     async with timeline.phase(f"latency at {rate}/s"):
-        steady = stream.take(rate * seconds)
+        steady = await stream.take(rate * seconds)
         await produce(settings, steady, rate=rate)
         after = await wait_processed([settings], before.processed + len(steady))
     window = histogram_between(before.histogram, after.histogram)
@@ -379,7 +380,7 @@ async def throughput_phase(
 ) -> dict[str, Any]:
     """The backlog through ``brokers``: rate, and CPU per component and broker stage."""
     await broker_control(brokers, pause=True)
-    backlog = stream.take(plan.backlog)
+    backlog = await stream.take(plan.backlog)
     await produce(settings, backlog, rate=None)
     components = {name: pid for name, pid in supervisor.status().items() if pid is not None}
     before = await read_brokers(brokers)
