@@ -84,7 +84,9 @@ lint:
 format:
 	@$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .
 
-bench: setup
+## bench: every benchmark in bench/ (figures printed; the whole mesh's also written to
+## bench/results/<date>.json and .png); `python -m bench NAME [--quick]` runs one
+bench: setup web
 	@$(PY) -m bench
 
 clean: stop
