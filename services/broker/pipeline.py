@@ -47,6 +47,7 @@ from skymesh.filters.v1 import filters_pb2, filters_pb2_grpc
 from skymesh.ml.v1 import ml_pb2, ml_pb2_grpc
 from skymesh.portal.v1 import portal_pb2, portal_pb2_grpc
 from skymesh.runtime.errors import POISON_CODES
+from skymesh.runtime.tracing import batch_span, tracer
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ CALL_TIMEOUT_S = 60
 LATENCY_WINDOW = 10_000
 FIRST_RETRY_S = 0.2
 MAX_RETRY_S = 10.0
+STAGE_TRACER = tracer("skymesh.broker.pipeline")
 # Upper bounds (ms) of the latency histogram's buckets; +Inf follows the last.
 LATENCY_BUCKETS_MS = (
     *(25, 50, 75, 100, 150, 200, 250, 300, 400, 500, 600, 700, 800, 900, 1000),
@@ -195,6 +197,15 @@ class BatchProcessor:
         self.turns = Turns(STAGES)
 
     async def process(self, records: list[ConsumerRecord]) -> BatchResult:
+        headers = [record.headers or () for record in records]
+        attributes = {
+            "skymesh.survey": self.survey.name,
+            "messaging.batch.message_count": len(records),
+        }
+        with batch_span(f"{self.survey.name} batch", headers, attributes):
+            return await self._process(records)
+
+    async def _process(self, records: list[ConsumerRecord]) -> BatchResult:
         result = BatchResult()
         ticket = self.turns.enter()
         self.counters.batches_in_flight += 1
@@ -231,13 +242,15 @@ class BatchProcessor:
 
     @contextlib.asynccontextmanager
     async def timed(self, stage: str, alerts: int) -> AsyncIterator[None]:
+        """The stage's wall time and alerts, and its span (the service calls hang below it)."""
         started = time.monotonic()
-        try:
-            yield
-        finally:
-            counter = self.counters.stages[stage]
-            counter.wall_s += time.monotonic() - started
-            counter.alerts += alerts
+        with STAGE_TRACER.start_as_current_span(stage, attributes={"skymesh.alerts": alerts}):
+            try:
+                yield
+            finally:
+                counter = self.counters.stages[stage]
+                counter.wall_s += time.monotonic() - started
+                counter.alerts += alerts
 
     async def remote_stage(
         self,

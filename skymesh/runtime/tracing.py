@@ -3,7 +3,10 @@ OTLP export when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set (W3C trace context cross
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.instrumentation.grpc import (
@@ -13,6 +16,7 @@ from opentelemetry.instrumentation.grpc import (
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 _provider: TracerProvider | None = None
 
@@ -44,3 +48,41 @@ def shutdown_tracing() -> None:
 
 def tracer(name: str) -> trace.Tracer:
     return trace.get_tracer(name)
+
+
+# A batch span links at most this many other producers' traces (the first is its parent).
+MAX_LINKS = 32
+
+
+def kafka_trace(
+    headers: Iterable[Sequence[Any]],
+) -> trace.SpanContext | None:
+    """The W3C ``traceparent`` a producer put in a Kafka record's headers, if any."""
+    carrier = {
+        str(key).lower(): value.decode("latin-1") if isinstance(value, bytes) else str(value)
+        for key, value in headers
+        if str(key).lower() in {"traceparent", "tracestate"}
+    }
+    if "traceparent" not in carrier:
+        return None
+    context = TraceContextTextMapPropagator().extract(carrier)
+    span_context = trace.get_current_span(context).get_span_context()
+    return span_context if span_context.is_valid else None
+
+
+def batch_span(
+    name: str, headers_of_records: Iterable[Iterable[Sequence[Any]]], attributes: dict[str, Any]
+) -> contextlib.AbstractContextManager[trace.Span]:
+    """A consumer span for one batch of Kafka records: it continues the trace of the first
+    record that carries one and links the other producers' traces, so a producer's trace
+    reaches every service the batch crossed."""
+    producers: list[trace.SpanContext] = []
+    for headers in headers_of_records:
+        found = kafka_trace(headers)
+        if found is not None and found not in producers:
+            producers.append(found)
+    parent = trace.set_span_in_context(trace.NonRecordingSpan(producers[0])) if producers else None
+    links = [trace.Link(context) for context in producers[1 : 1 + MAX_LINKS]]
+    return tracer("skymesh.broker").start_as_current_span(
+        name, context=parent, kind=trace.SpanKind.CONSUMER, links=links, attributes=attributes
+    )

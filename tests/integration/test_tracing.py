@@ -1,14 +1,22 @@
-"""One trace spans the gateway request and every service it reached."""
+"""One trace spans a gateway request and every service it reached, and a producer's Kafka
+record and every service its batch crossed."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaProducer
 
+from skymesh.config import Settings
+from skymesh.produce import KAFKA_MAX_MESSAGE_BYTES
+from skymesh.synthetic import synthetic_messages
 from tests.otlp_receiver import OtlpReceiver
 from tests.polling import wait_for
+from tests.portal import group, portal_filter, stream
+from tests.rest import ok
 
 pytestmark = pytest.mark.integration
 
@@ -40,3 +48,81 @@ def test_one_trace_spans_gateway_and_services(
     assert any(s.parent_span_id == caller_span for s in gateway)
     assert any(s.parent_span_id in {g.span_id for g in gateway} for s in archive)
     assert any("ArchiveService/QueryHttp" in s.name for s in archive)
+
+
+# Every service a passing alert crosses, as their spans name them.
+BATCH_SERVICES = {
+    "skymesh-broker",
+    "skymesh-ml",
+    "skymesh-archive",
+    "skymesh-filters",
+    "skymesh-portal",
+}
+ZTF_STREAM = ("ZTF Public+Partnership+Caltech", "ZTF_alerts", [1, 2, 3])
+EVERY_ALERT = [{"$match": {"candid": {"$gt": 0}}}]
+
+
+async def produce_traced(settings: Settings, message: bytes, traceparent: str) -> None:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap, max_request_size=KAFKA_MAX_MESSAGE_BYTES
+    )
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            "ztf_20231012_programid1", message, headers=[("traceparent", traceparent.encode())]
+        )
+    finally:
+        await producer.stop()
+
+
+def test_a_producers_trace_follows_its_batch_through_every_service(
+    archived: Settings, client: httpx.Client, otlp_receiver: OtlpReceiver
+) -> None:
+    stream_id = stream(client, *ZTF_STREAM)
+    group_id = group(client, "tracing", [stream_id])
+    filter_id = portal_filter(client, "tracing", group_id, stream_id)
+    body = {
+        "group_id": group_id,
+        "filter_id": filter_id,
+        "catalog": "ZTF_alerts",
+        "permissions": [1, 2, 3],
+        "pipeline": EVERY_ALERT,
+    }
+    ok(client.post("/api/filters", json=body))
+
+    def one_traced_alert() -> tuple[str, list]:
+        """A new alert under a trace of its own; the spans its batch sent within a few
+        seconds (the broker loads a new filter within 2 s, so an early alert may pass none)."""
+        trace_id, producer_span = secrets.token_hex(16), secrets.token_hex(8)
+        (message,) = synthetic_messages(1, seed=7, first=secrets.randbelow(10**9))
+        asyncio.run(produce_traced(archived, message, f"00-{trace_id}-{producer_span}-01"))
+        try:
+            spans = wait_for(
+                lambda: otlp_receiver.trace(trace_id),
+                lambda found: BATCH_SERVICES <= {s.service for s in found},
+                timeout=8,
+                what=f"spans of trace {trace_id}",
+            )
+        except AssertionError:
+            spans = otlp_receiver.trace(trace_id)
+        return producer_span, spans
+
+    producer_span, spans = wait_for(
+        one_traced_alert,
+        lambda traced: BATCH_SERVICES <= {s.service for s in traced[1]},
+        timeout=60,
+        what="one alert's batch traced through broker, ml, archive, filters and portal",
+    )
+    (batch,) = [s for s in spans if s.service == "skymesh-broker" and s.name == "ZTF batch"]
+    # The batch continues the producer's trace; the services' server spans hang below it.
+    assert batch.parent_span_id == producer_span
+    broker_spans = {s.span_id for s in spans if s.service == "skymesh-broker"}
+    stages = {s.name for s in spans if s.service == "skymesh-broker"}
+    assert {"decode", "ml", "archive", "evaluate", "post"} <= stages
+    for service in BATCH_SERVICES - {"skymesh-broker"}:
+        served = [s for s in spans if s.service == service]
+        assert any(s.parent_span_id in broker_spans for s in served), service
+    names = {s.name for s in spans}
+    for rpc in ("MLService/Score", "ArchiveService/IngestAlerts", "FiltersService/Evaluate"):
+        assert any(rpc in name for name in names), rpc
+    assert any("PortalService/PostPasses" in name for name in names)
