@@ -53,6 +53,12 @@ class Ports:
     broker: int = 50053
     filters: int = 50054
     ml: int = 50055
+    # Each service's Prometheus /metrics (HTTP).
+    archive_metrics: int = 9151
+    portal_metrics: int = 9152
+    broker_metrics: int = 9153
+    filters_metrics: int = 9154
+    ml_metrics: int = 9155
 
     @classmethod
     def from_env(cls) -> Ports:

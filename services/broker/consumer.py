@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 POLL_TIMEOUT_MS = 500
 # While batches are in flight the poll returns this often, to commit the ones that finished.
 BUSY_POLL_TIMEOUT_MS = 20
+LAG_EVERY_S = 5.0
 # New nightly topics must be picked up within seconds, not Kafka's default 5 minutes.
 METADATA_MAX_AGE_MS = 3000
 
@@ -77,6 +78,8 @@ class SurveyConsumer:
         self.holding = False
         self.rebalances = 0
         self.commit_failures = 0
+        # The lag as last measured, for metrics scraped from another thread.
+        self.last_lag = 0
 
     def topics(self) -> list[str]:
         if self.consumer is None:
@@ -115,6 +118,7 @@ class SurveyConsumer:
         log.info("consuming", extra={"fields": {"survey": self.survey.name, "pattern": pattern}})
         in_flight: deque[InFlight] = deque()
         limit = max(1, self.settings.broker_batches_in_flight)
+        watching = asyncio.ensure_future(self._watch_lag())
         try:
             while True:
                 await self._commit_safe(in_flight)
@@ -131,11 +135,17 @@ class SurveyConsumer:
                     work = asyncio.ensure_future(self._make_safe(records))
                     in_flight.append(InFlight(work, len(records), offsets))
         finally:
+            watching.cancel()
             for batch in in_flight:
                 batch.work.cancel()
             await asyncio.gather(*(b.work for b in in_flight), return_exceptions=True)
             await self.consumer.stop()
             await self.dead_letters.stop()
+
+    async def _watch_lag(self) -> None:
+        while True:
+            self.last_lag = await self.lag()
+            await asyncio.sleep(LAG_EVERY_S)
 
     async def _wait_for_room(self, in_flight: deque[InFlight]) -> None:
         """Paused, or the pipeline is full: holds the partitions until the oldest batch is

@@ -112,9 +112,11 @@ class SurveyCounters:
     batches_in_flight: int = 0
     # Alerts per latency bucket (LATENCY_BUCKETS_MS, then +Inf), not cumulative.
     latency_counts: list[int] = field(default_factory=lambda: [0] * (len(LATENCY_BUCKETS_MS) + 1))
+    latency_sum_ms: float = 0.0
 
     def record_latencies(self, latencies_ms: list[float]) -> None:
         self.latencies_ms.extend(latencies_ms)
+        self.latency_sum_ms += sum(latencies_ms)
         for latency in latencies_ms:
             self.latency_counts[bisect.bisect_left(LATENCY_BUCKETS_MS, latency)] += 1
 

@@ -9,9 +9,11 @@ from typing import TypeVar
 import grpc
 from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
+from prometheus_client import REGISTRY
 
 from services.broker.consumer import SurveyConsumer
 from services.broker.dead_letters import DeadLetterBox, Selection, headers_of
+from services.broker.metrics import BrokerCollector
 from services.broker.pipeline import BatchProcessor, MeshClients
 from services.broker.surveys import configured_surveys
 from skymesh.archive.v1 import archive_pb2_grpc
@@ -179,6 +181,7 @@ def build(settings: Settings) -> Service:
         SurveyConsumer(settings, BatchProcessor(survey, clients))
         for survey in configured_surveys(settings)
     ]
+    REGISTRY.register(BrokerCollector(consumers))
 
     async def consume_all() -> None:
         await asyncio.gather(*(consumer.run() for consumer in consumers))

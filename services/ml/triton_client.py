@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import tritonclient.grpc.aio as triton_aio
+from prometheus_client import Histogram
 from tritonclient.grpc import model_config_pb2
 from tritonclient.utils import InferenceServerException
 
 from services.ml.inputs import InputKind
 from services.ml.registry import ModelSpec
 from skymesh.runtime.errors import Unavailable
+from skymesh.runtime.metrics import LATENCY_BUCKETS
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +36,14 @@ READY_TIMEOUT_S = 2.0
 CHUNKS_IN_FLIGHT = 4
 # Triton's answers that mean "not now" rather than "wrong": the caller should retry.
 RETRYABLE = {"StatusCode.UNAVAILABLE", "StatusCode.DEADLINE_EXCEEDED", "StatusCode.NOT_FOUND"}
+
+
+TRITON_SECONDS = Histogram(
+    "skymesh_ml_triton_request_seconds",
+    "Time of one Triton inference request (a chunk of alerts), by model or ensemble.",
+    ["model"],
+    buckets=LATENCY_BUCKETS,
+)
 
 
 class TritonUnavailable(Unavailable):
@@ -272,6 +283,7 @@ class TritonScorer:
             tensor = triton_aio.InferInput(name, list(part.shape), "FP32")
             tensor.set_data_from_numpy(part)
             tensors.append(tensor)
+        started = time.perf_counter()
         try:
             result = await self.client.infer(
                 model,
@@ -281,6 +293,8 @@ class TritonScorer:
             )
         except InferenceServerException as exc:
             raise _error(model, "inference", exc) from exc
+        finally:
+            TRITON_SECONDS.labels(model).observe(time.perf_counter() - started)
         scores = {}
         for output in outputs:
             column = result.as_numpy(output)

@@ -197,9 +197,10 @@ def _metadata(details: grpc.HandlerCallDetails) -> dict[str, str]:
     return {k: v for k, v in (details.invocation_metadata or ()) if isinstance(v, str)}
 
 
-def _handler_with(
+def handler_with(
     handler: grpc.RpcMethodHandler, behaviour: Callable[..., Any]
 ) -> grpc.RpcMethodHandler:
+    """A handler of the same kind and serialisers as ``handler`` that runs ``behaviour``."""
     kinds = {
         (False, False): grpc.unary_unary_rpc_method_handler,
         (True, False): grpc.stream_unary_rpc_method_handler,
@@ -219,7 +220,7 @@ def _rejecting(
     async def abort(_request: Any, context: grpc.aio.ServicerContext) -> None:
         await context.abort(code, message)
 
-    return _handler_with(handler, abort)
+    return handler_with(handler, abort)
 
 
 def _as(handler: grpc.RpcMethodHandler, who: Identity) -> grpc.RpcMethodHandler:
@@ -234,13 +235,13 @@ def _as(handler: grpc.RpcMethodHandler, who: Identity) -> grpc.RpcMethodHandler:
             async for reply in inner(request, context):
                 yield reply
 
-        return _handler_with(handler, streaming)
+        return handler_with(handler, streaming)
 
     async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
         _caller.set(who)
         return await inner(request, context)
 
-    return _handler_with(handler, unary)
+    return handler_with(handler, unary)
 
 
 class AuthInterceptor(grpc.aio.ServerInterceptor):

@@ -1,4 +1,4 @@
-"""gRPC aio server bootstrap: auth, health, reflection, tracing, graceful shutdown."""
+"""gRPC aio server bootstrap: auth, health, reflection, tracing, metrics, graceful shutdown."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from grpc_reflection.v1alpha import reflection
 from skymesh.config import HOST, Settings
 from skymesh.runtime.auth import AuthInterceptor, CachedResolver, Resolver, access_rules
 from skymesh.runtime.logs import setup_logging
+from skymesh.runtime.metrics import MetricsInterceptor, serve_metrics
 from skymesh.runtime.tracing import setup_tracing, shutdown_tracing
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,10 @@ async def serve(service: Service, settings: Settings, port: int) -> None:
     interceptor = AuthInterceptor(
         settings.jwt_secret, access_rules(service.service_names), resolver
     )
-    server = grpc.aio.server(interceptors=[interceptor], options=server_options())
+    # Metrics outermost: refused calls are timed too.
+    server = grpc.aio.server(
+        interceptors=[MetricsInterceptor(), interceptor], options=server_options()
+    )
     service.register(server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -160,6 +164,7 @@ def run_service(build: Callable[[Settings], Service], port_name: str) -> None:
     settings = Settings.from_env()
     setup_logging(port_name, settings.log_level)
     setup_tracing(port_name)
+    serve_metrics(getattr(settings.ports, f"{port_name}_metrics"))
 
     async def main() -> None:
         # Built inside the loop: gRPC aio channels bind to the loop they are created on.
