@@ -474,7 +474,14 @@ def render_k8s(descriptor_set: Path = DESCRIPTOR_SET) -> str:
         "# do not edit. tests/unit/test_k8s.py checks that it is current.\n"
     )
     config = envoy_config(k8s_settings(), descriptor_set, k8s=True)
-    return header + yaml.safe_dump(config, sort_keys=False, width=100)
+    return header + yaml.dump(config, Dumper=_PlainDumper, sort_keys=False, width=100)
+
+
+class _PlainDumper(yaml.SafeDumper):
+    """Writes a value that the config holds twice out twice: no YAML anchors and aliases."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def main(argv: list[str] | None = None) -> int:

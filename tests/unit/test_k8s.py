@@ -270,3 +270,33 @@ def test_the_gateway_image_is_the_envoy_that_local_runs_use() -> None:
     assert version is not None
     dockerfile = (REPO_ROOT / "k8s" / "images" / "gateway.Dockerfile").read_text()
     assert f"envoyproxy/envoy:v{version.group(1)}" in dockerfile
+
+
+def test_envoy_accepts_the_gateway_pods_config(tmp_path: Path) -> None:
+    """Envoy's own validation (no listener opened, no Service resolved), with the image's
+    files at their paths here."""
+    import subprocess
+
+    from skymesh.infra.gateway import (
+        DESCRIPTOR_SET,
+        K8S_DESCRIPTOR_SET,
+        K8S_LUA_ERROR_ENVELOPE,
+        LUA_ERROR_ENVELOPE,
+    )
+
+    envoy = CACHE_DIR / "infra-venv" / "bin" / "envoy"
+    if not envoy.exists():
+        pytest.skip("no Envoy (make setup installs it into the infra venv)")
+    text = K8S_ENVOY_CONFIG.read_text()
+    text = text.replace(K8S_DESCRIPTOR_SET, str(DESCRIPTOR_SET))
+    text = text.replace(K8S_LUA_ERROR_ENVELOPE, str(LUA_ERROR_ENVELOPE))
+    config = tmp_path / "envoy.yaml"
+    config.write_text(text)
+    result = subprocess.run(
+        [str(envoy), "--mode", "validate", "-c", str(config), "--log-level", "error"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
