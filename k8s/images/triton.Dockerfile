@@ -14,8 +14,8 @@ RUN test -f /out/models/ztf_scores/config.pbtxt && ls /out/models/*/configs/gpu.
 
 FROM ${TRITON_IMAGE}
 # The Python backend's models run their ONNX files with onnxruntime on CPU (the version of
-# requirements/mesh.lock).
-RUN pip install --no-cache-dir onnxruntime==1.23.2 numpy
+# requirements/mesh.lock), with the numpy that the image's Python backend already has.
+RUN pip install --no-cache-dir onnxruntime==1.23.2
 COPY --from=models --chown=1000:1000 /out/models /models
 COPY --from=models --chown=1000:1000 /out/python_backend /python_backend
 USER 1000:1000
