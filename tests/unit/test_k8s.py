@@ -300,3 +300,67 @@ def test_envoy_accepts_the_gateway_pods_config(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+# What each address the code asks Settings for is, as a workload of the dev overlay.
+WORKLOAD_OF = {"mongo": "mongodb", "postgres": "postgresql", "kafka": "kafka"}
+
+
+async def what_it_calls(process: str) -> set[str]:
+    """The workloads a service's build() connects to (every one but the portal also asks the
+    portal who its callers are: skymesh.runtime.clients.PortalResolver)."""
+    import importlib
+
+    seen: set[str] = set()
+
+    class Recording(Settings):
+        def address(self, service: str) -> str:
+            seen.add(service.split("_")[0])  # triton_grpc: Triton
+            return super().address(service)
+
+        @property
+        def mongo_uri(self) -> str:
+            seen.add("mongo")
+            return super().mongo_uri
+
+        @property
+        def postgres_dsn(self) -> str:
+            seen.add("postgres")
+            return super().postgres_dsn
+
+        @property
+        def kafka_bootstrap(self) -> str:
+            seen.add("kafka")
+            return super().kafka_bootstrap
+
+    module = importlib.import_module(f"services.{process}.service")
+    service = module.build(Recording(jwt_secret="k8s-test-" * 4))
+    if service.on_stop:  # nothing was connected; closes its clients
+        await service.on_stop()
+    if process != "portal":
+        seen.add("portal")
+    return {WORKLOAD_OF.get(name, name) for name in seen}
+
+
+async def test_each_service_reaches_only_what_it_calls_and_is_reached_by_its_callers(
+    overlays: dict[str, list[dict[str, Any]]],
+) -> None:
+    processes = sorted(set(mesh_services().values()))
+    calls = {process: await what_it_calls(process) for process in processes}
+    calls["gateway"] = set(processes)
+    assert calls["broker"] == {"archive", "ml", "filters", "portal", "kafka"}
+    policies = of_kind(overlays["dev"], "NetworkPolicy")
+
+    def peers(policy: dict[str, Any], direction: str, key: str) -> set[str]:
+        return {
+            peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
+            for rule in policy["spec"].get(direction, [])
+            for peer in rule.get(key, [])
+        }
+
+    for name, callees in calls.items():
+        assert peers(policies[name], "egress", "to") == callees, name
+    for name in [*processes, "triton", "mongodb", "postgresql", "kafka"]:
+        callers = {caller for caller, callees in calls.items() if name in callees}
+        admitted = peers(policies[name], "ingress", "from") - {name, "mongodb-init"}
+        assert admitted == callers, name
