@@ -11,13 +11,14 @@ WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.ht
 	web/package.json web/tsconfig.json web/vite.config.ts gateway/openapi.json
 
 .PHONY: setup proto openapi web run stop status test test-unit test-web lint format bench clean \
-	k8s-validate
+	k8s-envoy k8s-validate
 
-## setup: install system packages, both virtual environments, the Kafka jars and the OpenAPI
-## generator (idempotent)
+## setup: install system packages, both virtual environments, the Kafka jars, the OpenAPI
+## generator and kustomize (idempotent)
 setup: $(STAMP)/apt $(STAMP)/mesh-venv $(STAMP)/infra-venv proto
 	@$(PY) -m skymesh.cli infra install
 	@$(PY) -m skymesh.openapi --install
+	@$(PY) -m skymesh.k8s --install
 
 $(STAMP)/apt:
 	@bash scripts/install-system-packages.sh
@@ -43,6 +44,16 @@ proto: $(STAMP)/mesh-venv
 ## openapi: regenerate gateway/openapi.json from the protos (commit it: a test checks it is current)
 openapi: proto
 	@$(PY) -m skymesh.openapi
+
+## k8s-envoy: regenerate the gateway pod's Envoy config, k8s/base/gateway/envoy.yaml (commit it:
+## a test checks it is current)
+k8s-envoy: proto
+	@$(PY) -m skymesh.infra.gateway --k8s -o k8s/base/gateway/envoy.yaml
+
+## k8s-validate: render both overlays of k8s/ with kustomize and validate every object offline
+## (kubernetes-validate --strict; tests/unit/test_k8s.py does the same within `make test`)
+k8s-validate: setup
+	@$(PY) -m skymesh.k8s
 
 ## web: build the web application's bundle (web/dist), which the gateway serves at /
 web: web/dist/index.html

@@ -71,8 +71,42 @@ class Ports:
 
 
 @dataclass(frozen=True)
+class Hosts:
+    """Where each mesh service and Triton is reached; each is overridable by
+    ``SKYMESH_<NAME>_HOST``: the loopback for a local mesh, Service names in Kubernetes."""
+
+    archive: str = HOST
+    portal: str = HOST
+    broker: str = HOST
+    filters: str = HOST
+    ml: str = HOST
+    triton: str = HOST
+
+    @classmethod
+    def from_env(cls) -> Hosts:
+        return cls(
+            **{f.name: _env_str(f"SKYMESH_{f.name.upper()}_HOST", f.default) for f in fields(cls)}
+        )
+
+    def as_env(self) -> dict[str, str]:
+        return {f"SKYMESH_{f.name.upper()}_HOST": getattr(self, f.name) for f in fields(self)}
+
+    def of(self, port_name: str) -> str:
+        """The host of a port name of :class:`Ports` (``triton_grpc`` is Triton's)."""
+        return getattr(self, port_name.split("_")[0], HOST)
+
+
+@dataclass(frozen=True)
 class Settings:
     ports: Ports = field(default_factory=Ports)
+    hosts: Hosts = field(default_factory=Hosts)
+    # The address the services' gRPC servers listen on (0.0.0.0 in a container).
+    bind_host: str = HOST
+    # Connection strings of the databases and Kafka; empty: the local processes on the
+    # loopback (see the properties below). A replica set, credentials or a broker list go here.
+    mongo_uri_override: str = ""
+    postgres_dsn_override: str = ""
+    kafka_bootstrap_override: str = ""
     run_dir: Path = REPO_ROOT / ".run"
     cache_dir: Path = REPO_ROOT / ".cache"
     db_name: str = "skymesh"
@@ -109,24 +143,32 @@ class Settings:
 
     @property
     def mongo_uri(self) -> str:
-        return f"mongodb://{HOST}:{self.ports.mongo}"
+        return self.mongo_uri_override or f"mongodb://{HOST}:{self.ports.mongo}"
 
     @property
     def postgres_dsn(self) -> str:
         """The portal's PostgreSQL database (SQLAlchemy URL, asyncpg driver)."""
-        return f"postgresql+asyncpg://{POSTGRES_USER}@{HOST}:{self.ports.postgres}/{self.db_name}"
+        return (
+            self.postgres_dsn_override
+            or f"postgresql+asyncpg://{POSTGRES_USER}@{HOST}:{self.ports.postgres}/{self.db_name}"
+        )
 
     @property
     def kafka_bootstrap(self) -> str:
-        return f"{HOST}:{self.ports.kafka}"
+        return self.kafka_bootstrap_override or f"{HOST}:{self.ports.kafka}"
 
     def address(self, service: str) -> str:
-        return f"{HOST}:{getattr(self.ports, service)}"
+        return f"{self.hosts.of(service)}:{getattr(self.ports, service)}"
 
     @classmethod
     def from_env(cls) -> Settings:
         return cls(
             ports=Ports.from_env(),
+            hosts=Hosts.from_env(),
+            bind_host=_env_str("SKYMESH_BIND_HOST", HOST),
+            mongo_uri_override=_env_str("SKYMESH_MONGO_URI", ""),
+            postgres_dsn_override=_env_str("SKYMESH_POSTGRES_DSN", ""),
+            kafka_bootstrap_override=_env_str("SKYMESH_KAFKA_BOOTSTRAP", ""),
             run_dir=Path(_env_str("SKYMESH_RUN_DIR", str(REPO_ROOT / ".run"))),
             cache_dir=Path(_env_str("SKYMESH_CACHE_DIR", str(REPO_ROOT / ".cache"))),
             db_name=_env_str("SKYMESH_DB_NAME", "skymesh"),
@@ -156,6 +198,11 @@ class Settings:
         """The environment that reproduces these settings in a child process."""
         return {
             **self.ports.as_env(),
+            **self.hosts.as_env(),
+            "SKYMESH_BIND_HOST": self.bind_host,
+            "SKYMESH_MONGO_URI": self.mongo_uri_override,
+            "SKYMESH_POSTGRES_DSN": self.postgres_dsn_override,
+            "SKYMESH_KAFKA_BOOTSTRAP": self.kafka_bootstrap_override,
             "SKYMESH_RUN_DIR": str(self.run_dir),
             "SKYMESH_CACHE_DIR": str(self.cache_dir),
             "SKYMESH_DB_NAME": self.db_name,

@@ -2,21 +2,31 @@
 
 Every ``skymesh.<service>.v1`` service in the descriptor set becomes a transcoded route to
 the process that serves it; native gRPC clients can use the same port.
+
+``python -m skymesh.infra.gateway --k8s`` writes the same config for Kubernetes
+(``make k8s-envoy`` -> ``k8s/base/gateway/envoy.yaml``, which a unit test checks is current):
+listening on every address, each service at its Service's name (resolved by DNS, every ready
+replica), the descriptor set and the Lua filter at their paths in the gateway image, and the
+web application served by the pod's web container instead of file by file.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import mimetypes
 import os
+import sys
 import urllib.request
+from dataclasses import fields
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import yaml
 from google.api import annotations_pb2, http_pb2
 from google.protobuf import descriptor_pb2
 
-from skymesh.config import HOST, REPO_ROOT, Settings
+from skymesh.config import HOST, REPO_ROOT, Hosts, Settings
 from skymesh.infra.process import Managed
 
 DESCRIPTOR_SET = REPO_ROOT / "gen" / "descriptor.pb"
@@ -41,6 +51,20 @@ BUFFER_FILTER = "envoy.filters.http.buffer"
 NOT_FOUND_BODY = '{"status":"error","message":"no such API route; see proto/README.md"}'
 KEEP_PARENT = '"$@" & child=$!; trap \'kill -TERM "$child"\' TERM INT; wait "$child"'
 TYPE_URL = "type.googleapis.com/"  # Kowalski's default max_time_ms is 300 s
+
+# Kubernetes (k8s/): the committed config, and where the gateway image keeps its files.
+K8S_ENVOY_CONFIG = REPO_ROOT / "k8s" / "base" / "gateway" / "envoy.yaml"
+K8S_DESCRIPTOR_SET = "/etc/skymesh/descriptor.pb"
+K8S_LUA_ERROR_ENVELOPE = "/etc/skymesh/error_envelope.lua"
+K8S_LISTEN = "0.0.0.0"
+# The gateway pod's web container (k8s/images/web.Dockerfile) serves the bundle here.
+K8S_WEB_PORT = 8081
+
+
+def k8s_settings() -> Settings:
+    """The settings the gateway sees in a cluster: the defaults, each service (and Triton) at
+    the name of its Service, as k8s/base/config/settings.env says to the services."""
+    return Settings(hosts=Hosts(**{f.name: f.name for f in fields(Hosts)}))
 
 
 def mesh_services(descriptor_set: Path = DESCRIPTOR_SET) -> dict[str, str]:
@@ -90,10 +114,13 @@ def http_routes(descriptor_set: Path = DESCRIPTOR_SET) -> list[Route]:
     return found
 
 
-def _cluster(name: str, port: int, http2: bool = True) -> dict[str, Any]:
+def _cluster(
+    name: str, port: int, http2: bool = True, host: str = HOST, dns: bool = False
+) -> dict[str, Any]:
     cluster: dict[str, Any] = {
         "name": name,
-        "type": "STATIC",
+        # A Service's name resolves to every ready replica (re-resolved every 5 s).
+        **({"type": "STRICT_DNS", "dns_lookup_family": "V4_ONLY"} if dns else {"type": "STATIC"}),
         "connect_timeout": "2s",
         "per_connection_buffer_limit_bytes": BODY_LIMIT_BYTES,
         "load_assignment": {
@@ -103,7 +130,7 @@ def _cluster(name: str, port: int, http2: bool = True) -> dict[str, Any]:
                     "lb_endpoints": [
                         {
                             "endpoint": {
-                                "address": {"socket_address": {"address": HOST, "port_value": port}}
+                                "address": {"socket_address": {"address": host, "port_value": port}}
                             }
                         }
                     ]
@@ -204,6 +231,10 @@ def _static_file_route(path: str, file: Path, cache_control: str) -> dict[str, A
     }
 
 
+# Every path outside /api/ (and other than `/`): the web application's own routes.
+APP_PATHS = "/(?:[^a].*|a(?:[^p].*)?|ap(?:[^i].*)?|api(?:[^/].*)?)"
+
+
 def web_routes(bundle: Path = WEB_BUNDLE) -> list[dict[str, Any]]:
     """The web application: each file of the bundle at its path, and its page at `/` for
     browsers and at every other path outside /api/ (the application's own routes)."""
@@ -223,14 +254,38 @@ def web_routes(bundle: Path = WEB_BUNDLE) -> list[dict[str, Any]]:
     routes.append(page)
     app_paths = _static_file_route("/", index, "no-cache")
     app_paths["match"] = {
-        "safe_regex": {"regex": "/(?:[^a].*|a(?:[^p].*)?|ap(?:[^i].*)?|api(?:[^/].*)?)"},
+        "safe_regex": {"regex": APP_PATHS},
         "headers": app_paths["match"]["headers"],
     }
     routes.append(app_paths)
     return routes
 
 
-def envoy_config(settings: Settings, descriptor_set: Path = DESCRIPTOR_SET) -> dict[str, Any]:
+def k8s_web_routes() -> list[dict[str, Any]]:
+    """The web application's routes of web_routes(), to the pod's web container (which
+    answers its page at the application's own paths)."""
+    routes = []
+    for route in web_routes_matching():
+        del route["direct_response"], route["response_headers_to_add"]
+        route["route"] = {"cluster": "web", "timeout": "30s"}
+        routes.append(route)
+    return routes
+
+
+def web_routes_matching() -> list[dict[str, Any]]:
+    """The page at `/` for browsers and at every other path outside /api/ (matches only)."""
+    page = _static_file_route("/", Path("index.html"), "no-cache")
+    page["match"]["headers"].append({"name": "accept", "string_match": {"contains": "text/html"}})
+    app_paths = _static_file_route("/", Path("index.html"), "no-cache")
+    app_paths["match"] = {"safe_regex": {"regex": APP_PATHS}, "headers": [READ_METHODS]}
+    return [page, app_paths]
+
+
+def envoy_config(
+    settings: Settings, descriptor_set: Path = DESCRIPTOR_SET, k8s: bool = False
+) -> dict[str, Any]:
+    """Envoy's config; ``k8s``: for the gateway pod of k8s/ (see the module's docstring)."""
+    listen = K8S_LISTEN if k8s else HOST
     services = mesh_services(descriptor_set)
     processes = sorted(set(services.values()))
     routes = [
@@ -248,7 +303,7 @@ def envoy_config(settings: Settings, descriptor_set: Path = DESCRIPTOR_SET) -> d
         }
         for service in sorted(services)
     ]
-    routes.extend(web_routes())
+    routes.extend(k8s_web_routes() if k8s else web_routes())
     routes.append(
         {
             "match": {"prefix": "/"},
@@ -261,7 +316,8 @@ def envoy_config(settings: Settings, descriptor_set: Path = DESCRIPTOR_SET) -> d
             ],
         }
     )
-    tracing, collector = _tracing(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"))
+    # In a cluster the config is a committed file: no tracing from this shell's environment.
+    tracing, collector = _tracing(None if k8s else os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"))
     hcm: dict[str, Any] = {
         "@type": TYPE_URL
         + "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
@@ -281,7 +337,9 @@ def envoy_config(settings: Settings, descriptor_set: Path = DESCRIPTOR_SET) -> d
                 "name": "envoy.filters.http.lua",
                 "typed_config": {
                     "@type": TYPE_URL + "envoy.extensions.filters.http.lua.v3.Lua",
-                    "default_source_code": {"filename": str(LUA_ERROR_ENVELOPE)},
+                    "default_source_code": {
+                        "filename": K8S_LUA_ERROR_ENVELOPE if k8s else str(LUA_ERROR_ENVELOPE)
+                    },
                 },
             },
             {
@@ -299,7 +357,7 @@ def envoy_config(settings: Settings, descriptor_set: Path = DESCRIPTOR_SET) -> d
                 "typed_config": {
                     "@type": TYPE_URL
                     + "envoy.extensions.filters.http.grpc_json_transcoder.v3.GrpcJsonTranscoder",
-                    "proto_descriptor": str(descriptor_set),
+                    "proto_descriptor": K8S_DESCRIPTOR_SET if k8s else str(descriptor_set),
                     "services": sorted(services),
                     "convert_grpc_status": True,
                     "print_options": {
@@ -326,13 +384,18 @@ def envoy_config(settings: Settings, descriptor_set: Path = DESCRIPTOR_SET) -> d
     }
     if tracing:
         hcm["tracing"] = tracing
-    clusters = [_cluster(name, getattr(settings.ports, name)) for name in processes]
+    clusters = [
+        _cluster(name, getattr(settings.ports, name), host=settings.hosts.of(name), dns=k8s)
+        for name in processes
+    ]
+    if k8s:
+        clusters.append(_cluster("web", K8S_WEB_PORT, http2=False))
     if collector:
         clusters.append(collector)
     return {
         "admin": {
             "address": {
-                "socket_address": {"address": HOST, "port_value": settings.ports.envoy_admin}
+                "socket_address": {"address": listen, "port_value": settings.ports.envoy_admin}
             }
         },
         "overload_manager": {
@@ -354,7 +417,7 @@ def envoy_config(settings: Settings, descriptor_set: Path = DESCRIPTOR_SET) -> d
                     "name": "gateway",
                     "per_connection_buffer_limit_bytes": BODY_LIMIT_BYTES,
                     "address": {
-                        "socket_address": {"address": HOST, "port_value": settings.ports.gateway}
+                        "socket_address": {"address": listen, "port_value": settings.ports.gateway}
                     },
                     "filter_chains": [
                         {
@@ -402,3 +465,42 @@ def managed(settings: Settings) -> Managed:
         ready=lambda: envoy_ready(settings.ports.envoy_admin),
         startup_timeout=30,
     )
+
+
+def render_k8s(descriptor_set: Path = DESCRIPTOR_SET) -> str:
+    """k8s/base/gateway/envoy.yaml: the gateway pod's config, as YAML."""
+    header = (
+        "# Generated by `python -m skymesh.infra.gateway --k8s` (make k8s-envoy) from proto/:\n"
+        "# do not edit. tests/unit/test_k8s.py checks that it is current.\n"
+    )
+    config = envoy_config(k8s_settings(), descriptor_set, k8s=True)
+    return header + yaml.dump(config, Dumper=_PlainDumper, sort_keys=False, width=100)
+
+
+class _PlainDumper(yaml.SafeDumper):
+    """Writes a value that the config holds twice out twice: no YAML anchors and aliases."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Envoy's config for the gateway")
+    parser.add_argument(
+        "--k8s", action="store_true", help="the Kubernetes gateway pod's config (YAML)"
+    )
+    parser.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
+    args = parser.parse_args(argv)
+    if args.k8s:
+        text = render_k8s()
+    else:
+        text = json.dumps(envoy_config(Settings.from_env()), indent=1) + "\n"
+    if args.output:
+        args.output.write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

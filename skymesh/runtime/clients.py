@@ -23,7 +23,9 @@ def service_channel(settings: Settings, target: str, caller: str) -> grpc.aio.Ch
     token = service_token(settings.jwt_secret, caller)
     return grpc.aio.insecure_channel(
         settings.address(target),
-        options=server_options(),
+        # Every address the name resolves to (one on the loopback; each ready replica behind
+        # a headless Kubernetes Service), not only the first.
+        options=[*server_options(), ("grpc.lb_policy_name", "round_robin")],
         # grpc.aio files an interceptor under the first call type it supports, so each call
         # type gets its own instance.
         interceptors=[

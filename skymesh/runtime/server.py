@@ -12,7 +12,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from skymesh.config import HOST, Settings
+from skymesh.config import Settings
 from skymesh.runtime.auth import AuthInterceptor, CachedResolver, Resolver, access_rules
 from skymesh.runtime.logs import setup_logging
 from skymesh.runtime.metrics import MetricsInterceptor, serve_metrics
@@ -74,7 +74,7 @@ async def serve(service: Service, settings: Settings, port: int) -> None:
     reflection.enable_server_reflection(
         [*service.service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], server
     )
-    server.add_insecure_port(f"{HOST}:{port}")
+    server.add_insecure_port(f"{settings.bind_host}:{port}")
 
     if service.on_start:
         await service.on_start()
@@ -88,7 +88,7 @@ async def serve(service: Service, settings: Settings, port: int) -> None:
         probe_loop = asyncio.create_task(
             _watch_readiness(service.ready, health_servicer, health_names, ready)
         )
-    log.info("serving", extra={"fields": {"address": f"{HOST}:{port}"}})
+    log.info("serving", extra={"fields": {"address": f"{settings.bind_host}:{port}"}})
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
