@@ -26,9 +26,10 @@ GRPC_SECONDS = Histogram(
 )
 
 
-def serve_metrics(port: int) -> None:
-    """``/metrics`` on the loopback, from a thread of prometheus_client's own."""
-    start_http_server(port, addr=HOST)
+def serve_metrics(port: int, host: str = HOST) -> None:
+    """``/metrics`` on ``host`` (the services' bind address), from a thread of
+    prometheus_client's own."""
+    start_http_server(port, addr=host)
 
 
 def _code(context: grpc.aio.ServicerContext, failed: bool) -> str:

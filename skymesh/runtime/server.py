@@ -164,7 +164,7 @@ def run_service(build: Callable[[Settings], Service], port_name: str) -> None:
     settings = Settings.from_env()
     setup_logging(port_name, settings.log_level)
     setup_tracing(port_name)
-    serve_metrics(getattr(settings.ports, f"{port_name}_metrics"))
+    serve_metrics(getattr(settings.ports, f"{port_name}_metrics"), settings.bind_host)
 
     async def main() -> None:
         # Built inside the loop: gRPC aio channels bind to the loop they are created on.

@@ -127,7 +127,10 @@ def test_container_ports_are_those_of_the_config(
     overlays: dict[str, list[dict[str, Any]]],
 ) -> None:
     ports = Ports()
-    expected = {name: {name} for name in set(mesh_services().values())} | OTHER_PORTS
+    # A mesh service serves gRPC and its Prometheus /metrics.
+    expected = {
+        name: {name, f"{name}_metrics"} for name in set(mesh_services().values())
+    } | OTHER_PORTS
     for overlay, objects in overlays.items():
         workloads = of_kind(objects, "Deployment", "StatefulSet")
         if overlay == "dev":
