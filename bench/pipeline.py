@@ -155,8 +155,7 @@ async def create_topic(settings: Settings) -> None:
 @contextlib.contextmanager
 def broker_replica(settings: Settings, supervisor: Supervisor, index: int) -> Iterator[Settings]:
     """One more broker process in the same consumer group, on a port of its own."""
-    replica = replace(settings, ports=replace(settings.ports, broker=free_port()))
-    spec = replace(stack.service_process(replica, "broker"), name=f"broker-{index}")
+    spec, replica = stack.broker_replica(settings, f"broker-{index}")
     supervisor.start(spec)
     try:
         yield replica

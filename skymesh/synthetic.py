@@ -13,6 +13,8 @@ from skymesh.config import REPO_ROOT
 
 ZTF_DIR = REPO_ROOT / "data" / "alerts" / "ztf"
 BENCH_CANDID_BASE = 3 * 10**18
+# Object ids of the synthetic alerts start so (two alerts each).
+SYNTHETIC_OBJECT_PREFIX = "ZTF26bench"
 
 
 def bundled_packets() -> list[tuple[dict[str, Any], dict[str, Any]]]:
@@ -42,7 +44,7 @@ def synthetic_messages(n: int, seed: int, first: int = 0) -> list[bytes]:
         candidate["ra"] = (candidate["ra"] + rng.uniform(-0.05, 0.05)) % 360
         candidate["dec"] = max(-89.9, min(89.9, candidate["dec"] + rng.uniform(-0.05, 0.05)))
         packet["candid"] = candid
-        packet["objectId"] = f"ZTF26bench{index // 2:07d}"
+        packet["objectId"] = f"{SYNTHETIC_OBJECT_PREFIX}{index // 2:07d}"
         buffer = io.BytesIO()
         fastavro.writer(buffer, schema, [packet])
         messages.append(buffer.getvalue())

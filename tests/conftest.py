@@ -234,3 +234,18 @@ def wntr_truth(wntr_alerts: dict) -> Any:
     from tests.filter_truth import Truth
 
     return Truth("WNTR_alerts", wntr_alerts, "objectid")
+
+
+def remove_synthetic_alerts(settings: Settings) -> None:
+    """Deletes the synthetic alerts (skymesh.synthetic) a test streamed through the shared
+    mesh, and their objects' aux documents, so that tests counting the bundled alerts in the
+    archive see only those."""
+    from pymongo import MongoClient
+
+    from skymesh.synthetic import BENCH_CANDID_BASE, SYNTHETIC_OBJECT_PREFIX
+
+    objects = {"$gte": SYNTHETIC_OBJECT_PREFIX, "$lt": SYNTHETIC_OBJECT_PREFIX + "\uffff"}
+    with MongoClient(settings.mongo_uri) as client:
+        db = client[settings.db_name]
+        db["ZTF_alerts"].delete_many({"_id": {"$gte": BENCH_CANDID_BASE}})
+        db["ZTF_alerts_aux"].delete_many({"_id": objects})

@@ -24,7 +24,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import CommitFailedError, IllegalStateError
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from aiokafka.structs import ConsumerRecord
 
 from services.broker.dead_letters import DeadLetterBox, consumed_pattern, kafka_retry
@@ -144,7 +144,10 @@ class SurveyConsumer:
 
     async def _watch_lag(self) -> None:
         while True:
-            self.last_lag = await self.lag()
+            try:
+                self.last_lag = await self.lag()
+            except KafkaError:  # Kafka away: unknown now, asked again later
+                self.last_lag = -1
             await asyncio.sleep(LAG_EVERY_S)
 
     async def _wait_for_room(self, in_flight: deque[InFlight]) -> None:

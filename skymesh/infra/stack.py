@@ -13,7 +13,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from skymesh.config import REPO_ROOT, Settings
 from skymesh.infra import database, gateway, kafka, postgres, state, triton
-from skymesh.infra.process import WATCHDOG, Managed, Supervisor, read_pid
+from skymesh.infra.process import WATCHDOG, Managed, Supervisor, free_port, read_pid
 
 # Services that have an implementation to run, in start order (each waits for the ones
 # before it to be healthy; the broker last, as it pulls work into the others).
@@ -77,6 +77,14 @@ def service_process(settings: Settings, name: str) -> Managed:
         ready=lambda: grpc_answering(port),
         startup_timeout=60,
     )
+
+
+def broker_replica(settings: Settings, name: str) -> tuple[Managed, Settings]:
+    """Another broker process of ``settings``' consumer groups, on ports of its own (gRPC and
+    metrics); returns it and its settings (to reach its Status)."""
+    ports = replace(settings.ports, broker=free_port(), broker_metrics=free_port())
+    replica = replace(settings, ports=ports)
+    return replace(service_process(replica, "broker"), name=name), replica
 
 
 def watchdog_process(settings: Settings) -> Managed:

@@ -948,7 +948,7 @@ def replica(filters_service: Settings, tmp_path: Path) -> Iterator[Settings]:
     """A second filters process on the same database (another replica of the service)."""
     settings = replace(
         filters_service,
-        ports=replace(filters_service.ports, filters=free_port()),
+        ports=replace(filters_service.ports, filters=free_port(), filters_metrics=free_port()),
         run_dir=tmp_path / "replica",
     )
     supervisor = Supervisor(settings.run_dir)

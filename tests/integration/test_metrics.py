@@ -13,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from skymesh.config import Settings
 from skymesh.produce import KAFKA_MAX_MESSAGE_BYTES
 from skymesh.synthetic import synthetic_messages
+from tests.conftest import remove_synthetic_alerts
 from tests.polling import wait_for
 from tests.portal import group, portal_filter, stream
 from tests.rest import ok
@@ -67,6 +68,14 @@ def test_every_service_serves_metrics_that_move_with_the_stream(
         "pipeline": EVERY_ALERT,
     }
     fid = ok(client.post("/api/filters", json=body))["data"]["fid"]
+    try:
+        check_metrics(archived, filter_id, fid)
+    finally:
+        client.delete(f"/api/filters/{filter_id}")
+        remove_synthetic_alerts(archived)
+
+
+def check_metrics(archived: Settings, filter_id: int, fid: str) -> None:
     before = {service: scrape(archived, service) for service in SERVICES}
     # Every service has answered gRPC calls already (the bundled alerts went through).
     for service in SERVICES:
@@ -120,4 +129,15 @@ def test_every_service_serves_metrics_that_move_with_the_stream(
         ("filters", "Evaluate"),
         ("portal", "PostPasses"),
     ):
-        assert moved(service, grpc_count, grpc_method=method, grpc_code="OK"), (service, method)
+        calls = {"grpc_method": method, "grpc_code": "OK"}
+        wait_for(
+            lambda service=service, calls=calls: value(
+                scrape(archived, service), grpc_count, **calls
+            ),
+            lambda now, service=service, calls=calls: (
+                now > value(before[service], grpc_count, **calls)
+            ),
+            timeout=10,
+            what=f"{service}'s {method} count to move from "
+            f"{value(before[service], grpc_count, **calls)}",
+        )

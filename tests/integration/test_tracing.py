@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaProducer
 from skymesh.config import Settings
 from skymesh.produce import KAFKA_MAX_MESSAGE_BYTES
 from skymesh.synthetic import synthetic_messages
+from tests.conftest import remove_synthetic_alerts
 from tests.otlp_receiver import OtlpReceiver
 from tests.polling import wait_for
 from tests.portal import group, portal_filter, stream
@@ -89,7 +90,14 @@ def test_a_producers_trace_follows_its_batch_through_every_service(
         "pipeline": EVERY_ALERT,
     }
     ok(client.post("/api/filters", json=body))
+    try:
+        follow_one_alert(archived, otlp_receiver)
+    finally:
+        client.delete(f"/api/filters/{filter_id}")
+        remove_synthetic_alerts(archived)
 
+
+def follow_one_alert(archived: Settings, otlp_receiver: OtlpReceiver) -> None:
     def one_traced_alert() -> tuple[str, list]:
         """A new alert under a trace of its own; the spans its batch sent within a few
         seconds (the broker loads a new filter within 2 s, so an early alert may pass none)."""
