@@ -14,7 +14,7 @@ from skymesh.config import Settings
 from skymesh.produce import KAFKA_MAX_MESSAGE_BYTES
 from skymesh.synthetic import synthetic_messages
 from tests.conftest import remove_synthetic_alerts
-from tests.otlp_receiver import OtlpReceiver
+from tests.otlp_receiver import OtlpReceiver, ReceivedSpan
 from tests.polling import wait_for
 from tests.portal import group, portal_filter, stream
 from tests.rest import ok
@@ -61,6 +61,13 @@ BATCH_SERVICES = {
 }
 ZTF_STREAM = ("ZTF Public+Partnership+Caltech", "ZTF_alerts", [1, 2, 3])
 EVERY_ALERT = [{"$match": {"candid": {"$gt": 0}}}]
+STAGES = ("decode", "enrich", "ml", "archive", "evaluate", "post")
+RPCS = (
+    "MLService/Score",
+    "ArchiveService/IngestAlerts",
+    "FiltersService/Evaluate",
+    "PortalService/PostPasses",
+)
 
 
 async def produce_traced(settings: Settings, message: bytes, traceparent: str) -> None:
@@ -97,6 +104,16 @@ def test_a_producers_trace_follows_its_batch_through_every_service(
         remove_synthetic_alerts(archived)
 
 
+def complete(spans: list[ReceivedSpan]) -> bool:
+    """Every service's spans are in, the broker's batch span too (it ends, and is exported,
+    only after the last stage)."""
+    broker = {s.name for s in spans if s.service == "skymesh-broker"}
+    served = all(any(rpc in s.name for s in spans) for rpc in RPCS)
+    return (
+        BATCH_SERVICES <= {s.service for s in spans} and {"ZTF batch", *STAGES} <= broker and served
+    )
+
+
 def follow_one_alert(archived: Settings, otlp_receiver: OtlpReceiver) -> None:
     def one_traced_alert() -> tuple[str, list]:
         """A new alert under a trace of its own; the spans its batch sent within a few
@@ -107,7 +124,7 @@ def follow_one_alert(archived: Settings, otlp_receiver: OtlpReceiver) -> None:
         try:
             spans = wait_for(
                 lambda: otlp_receiver.trace(trace_id),
-                lambda found: BATCH_SERVICES <= {s.service for s in found},
+                complete,
                 timeout=8,
                 what=f"spans of trace {trace_id}",
             )
@@ -117,20 +134,23 @@ def follow_one_alert(archived: Settings, otlp_receiver: OtlpReceiver) -> None:
 
     producer_span, spans = wait_for(
         one_traced_alert,
-        lambda traced: BATCH_SERVICES <= {s.service for s in traced[1]},
+        lambda traced: complete(traced[1]),
         timeout=60,
         what="one alert's batch traced through broker, ml, archive, filters and portal",
     )
-    (batch,) = [s for s in spans if s.service == "skymesh-broker" and s.name == "ZTF batch"]
+    batches = [s for s in spans if s.service == "skymesh-broker" and s.name == "ZTF batch"]
     # The batch continues the producer's trace; the services' server spans hang below it.
-    assert batch.parent_span_id == producer_span
+    assert [b.parent_span_id for b in batches] == [producer_span], spans
     broker_spans = {s.span_id for s in spans if s.service == "skymesh-broker"}
-    stages = {s.name for s in spans if s.service == "skymesh-broker"}
-    assert {"decode", "ml", "archive", "evaluate", "post"} <= stages
     for service in BATCH_SERVICES - {"skymesh-broker"}:
         served = [s for s in spans if s.service == service]
-        assert any(s.parent_span_id in broker_spans for s in served), service
-    names = {s.name for s in spans}
-    for rpc in ("MLService/Score", "ArchiveService/IngestAlerts", "FiltersService/Evaluate"):
-        assert any(rpc in name for name in names), rpc
-    assert any("PortalService/PostPasses" in name for name in names)
+        assert any(s.parent_span_id in broker_spans for s in served), (service, spans)
+    # Each call the batch made is a server span of the service that answered it.
+    for rpc in RPCS:
+        service = {"ML": "ml", "Archive": "archive", "Filters": "filters", "Portal": "portal"}[
+            rpc.split("Service/")[0]
+        ]
+        assert any(rpc in s.name for s in spans if s.service == f"skymesh-{service}"), (
+            rpc,
+            spans,
+        )
