@@ -472,10 +472,13 @@ class BatchProcessor:
             "portal",
             lambda: self.clients.portal.WithoutThumbnails(objects, timeout=CALL_TIMEOUT_S),
         )
+
         # Photometry and thumbnails are CPU work: off the event loop.
-        posts = await asyncio.to_thread(
-            self.passed_alerts, alerts, passes, set(missing.obj_ids), failed
-        )
+        def draw() -> list[portal_pb2.PassedAlert]:
+            with self.cpu("post"):  # thread time: counted in the thread that does the work
+                return self.passed_alerts(alerts, passes, set(missing.obj_ids), failed)
+
+        posts = await asyncio.to_thread(draw)
         with self.cpu("post"):
             request = portal_pb2.PostPassesRequest(alerts=posts)
         records = {item.alert.candid: item.record for item in items}
@@ -498,16 +501,6 @@ class BatchProcessor:
         (the plug-in reads it off the alert and its own history) and, for objects the portal
         has no stamps of yet, its thumbnails. An alert whose photometry or stamps cannot be
         read is left out and noted in ``failed`` (candid -> reason)."""
-        with self.cpu("post"):
-            return self._passed_alerts(alerts, passes, need_thumbnails, failed)
-
-    def _passed_alerts(
-        self,
-        alerts: dict[int, PreparedAlert],
-        passes: list[filters_pb2.FilterPass],
-        need_thumbnails: set[str],
-        failed: dict[int, str],
-    ) -> list[portal_pb2.PassedAlert]:
         passed_at = datetime.now(UTC).isoformat()
         posts: dict[int, portal_pb2.PassedAlert] = {}
         for passed in passes:
