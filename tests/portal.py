@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +52,38 @@ def portal_filter(client: httpx.Client, name: str, group_id: int, stream_id: int
     """SkyPortal's filter: its id is the filter id for Kowalski's routes."""
     body = {"name": name, "group_id": group_id, "stream_id": stream_id}
     return data(client.post("/api/filters", json=body))["id"]
+
+
+# The filter reads every ZTF programid, through a SkyPortal stream of its group.
+ZTF_STREAM = ("ZTF Public+Partnership+Caltech", "ZTF_alerts", [1, 2, 3])
+EVERY_ALERT = [{"$match": {"candid": {"$gt": 0}}}]
+
+
+@contextlib.contextmanager
+def passing_every_alert(
+    client: httpx.Client, settings: Settings, name: str
+) -> Iterator[tuple[int, str]]:
+    """A new group's filter that passes every ZTF alert; yields (filter id, version id).
+    Afterwards the filter is deleted and the synthetic alerts the test streamed through the
+    shared mesh are removed from the archive (other tests count the bundled ones)."""
+    from tests.conftest import remove_synthetic_alerts
+
+    stream_id = stream(client, *ZTF_STREAM)
+    group_id = group(client, name, [stream_id])
+    filter_id = portal_filter(client, name, group_id, stream_id)
+    body = {
+        "group_id": group_id,
+        "filter_id": filter_id,
+        "catalog": "ZTF_alerts",
+        "permissions": [1, 2, 3],
+        "pipeline": EVERY_ALERT,
+    }
+    fid = ok(client.post("/api/filters", json=body))["data"]["fid"]
+    try:
+        yield filter_id, fid
+    finally:
+        client.delete(f"/api/filters/{filter_id}")
+        remove_synthetic_alerts(settings)
 
 
 @dataclass

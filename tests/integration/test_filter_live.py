@@ -14,13 +14,11 @@ from skymesh.config import Settings
 from skymesh.produce import produce_sync
 from tests.conftest import ZTF_DIR
 from tests.polling import wait_for
-from tests.portal import group, portal_filter, stream
+from tests.portal import ZTF_STREAM, group, portal_filter, stream
 from tests.rest import ok
 
 pytestmark = pytest.mark.integration
 
-# The filter reads every ZTF programid, through a SkyPortal stream of its group.
-ZTF_STREAM = ("ZTF Public+Partnership+Caltech", "ZTF_alerts", [1, 2, 3])
 BRIGHT = [{"$match": {"candidate.magpsf": {"$lt": 18}}}]
 FAINT = [{"$match": {"candidate.magpsf": {"$gte": 18}}}]
 # A change must be in effect for the broker within this long (the issue's bound) ...

@@ -13,16 +13,12 @@ from prometheus_client.parser import text_string_to_metric_families
 from skymesh.config import Settings
 from skymesh.produce import KAFKA_MAX_MESSAGE_BYTES
 from skymesh.synthetic import synthetic_messages
-from tests.conftest import remove_synthetic_alerts
 from tests.polling import wait_for
-from tests.portal import group, portal_filter, stream
-from tests.rest import ok
+from tests.portal import passing_every_alert
 
 pytestmark = pytest.mark.integration
 
 SERVICES = ("archive", "portal", "broker", "filters", "ml")
-ZTF_STREAM = ("ZTF Public+Partnership+Caltech", "ZTF_alerts", [1, 2, 3])
-EVERY_ALERT = [{"$match": {"candid": {"$gt": 0}}}]
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
@@ -57,22 +53,8 @@ async def produce(settings: Settings, message: bytes) -> None:
 def test_every_service_serves_metrics_that_move_with_the_stream(
     archived: Settings, client: httpx.Client
 ) -> None:
-    stream_id = stream(client, *ZTF_STREAM)
-    group_id = group(client, "metrics", [stream_id])
-    filter_id = portal_filter(client, "metrics", group_id, stream_id)
-    body = {
-        "group_id": group_id,
-        "filter_id": filter_id,
-        "catalog": "ZTF_alerts",
-        "permissions": [1, 2, 3],
-        "pipeline": EVERY_ALERT,
-    }
-    fid = ok(client.post("/api/filters", json=body))["data"]["fid"]
-    try:
+    with passing_every_alert(client, archived, "metrics") as (filter_id, fid):
         check_metrics(archived, filter_id, fid)
-    finally:
-        client.delete(f"/api/filters/{filter_id}")
-        remove_synthetic_alerts(archived)
 
 
 def check_metrics(archived: Settings, filter_id: int, fid: str) -> None:

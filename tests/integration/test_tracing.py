@@ -13,11 +13,9 @@ from aiokafka import AIOKafkaProducer
 from skymesh.config import Settings
 from skymesh.produce import KAFKA_MAX_MESSAGE_BYTES
 from skymesh.synthetic import synthetic_messages
-from tests.conftest import remove_synthetic_alerts
 from tests.otlp_receiver import OtlpReceiver, ReceivedSpan
 from tests.polling import wait_for
-from tests.portal import group, portal_filter, stream
-from tests.rest import ok
+from tests.portal import passing_every_alert
 
 pytestmark = pytest.mark.integration
 
@@ -59,8 +57,6 @@ BATCH_SERVICES = {
     "skymesh-filters",
     "skymesh-portal",
 }
-ZTF_STREAM = ("ZTF Public+Partnership+Caltech", "ZTF_alerts", [1, 2, 3])
-EVERY_ALERT = [{"$match": {"candid": {"$gt": 0}}}]
 STAGES = ("decode", "enrich", "ml", "archive", "evaluate", "post")
 RPCS = (
     "MLService/Score",
@@ -86,22 +82,8 @@ async def produce_traced(settings: Settings, message: bytes, traceparent: str) -
 def test_a_producers_trace_follows_its_batch_through_every_service(
     archived: Settings, client: httpx.Client, otlp_receiver: OtlpReceiver
 ) -> None:
-    stream_id = stream(client, *ZTF_STREAM)
-    group_id = group(client, "tracing", [stream_id])
-    filter_id = portal_filter(client, "tracing", group_id, stream_id)
-    body = {
-        "group_id": group_id,
-        "filter_id": filter_id,
-        "catalog": "ZTF_alerts",
-        "permissions": [1, 2, 3],
-        "pipeline": EVERY_ALERT,
-    }
-    ok(client.post("/api/filters", json=body))
-    try:
+    with passing_every_alert(client, archived, "tracing"):
         follow_one_alert(archived, otlp_receiver)
-    finally:
-        client.delete(f"/api/filters/{filter_id}")
-        remove_synthetic_alerts(archived)
 
 
 def complete(spans: list[ReceivedSpan]) -> bool:
