@@ -1,7 +1,7 @@
 """The Kubernetes manifests of ``k8s/``: rendered with kustomize, validated offline.
 
 kustomize (the CLI, ``sigs.k8s.io/kustomize/kustomize/v5``) is built once from the Go module
-proxy into ``.cache/kustomize/bin``, as skymesh.openapi builds its generator. Every object
+proxy by skymesh.gotools, as the protoc plugins are. Every object
 that an overlay renders is then checked against the Kubernetes OpenAPI schemas that the
 ``kubernetes-validate`` package bundles (strict: no field the schema does not know), for
 :data:`KUBERNETES_VERSION`. Nothing is downloaded at validation time and no cluster is needed.
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,62 +21,26 @@ from typing import Any
 
 import yaml
 
+from skymesh import gotools
 from skymesh.config import REPO_ROOT
-from skymesh.openapi import _go, _toolchain
 
 K8S_DIR = REPO_ROOT / "k8s"
 OVERLAYS = ("dev", "prod")
 KUSTOMIZE = "sigs.k8s.io/kustomize/kustomize/v5"
 # The newest whose go.mod asks for no newer Go than 1.26 (v5.8.3 needs 1.27).
 KUSTOMIZE_VERSION = "v5.8.2"
+KUSTOMIZE_TOOL = gotools.GoTool(KUSTOMIZE, KUSTOMIZE_VERSION)
 # The Kubernetes version the objects are validated for (its schemas ship in kubernetes-validate).
 KUBERNETES_VERSION = "1.34.0"
 
 
 def kustomize_path(cache_dir: Path) -> Path:
-    return cache_dir.resolve() / "kustomize" / "bin" / "kustomize"
+    return gotools.tool_path(cache_dir, KUSTOMIZE_TOOL)
 
 
-def ensure_kustomize(cache_dir: Path, go: str | None = None) -> Path:
-    """Builds the kustomize CLI into ``<cache>/kustomize/bin`` once per version."""
-    binary = kustomize_path(cache_dir)
-    bin_dir = binary.parent
-    marker = bin_dir / ".version"
-    if binary.exists() and marker.exists() and marker.read_text().strip() == KUSTOMIZE_VERSION:
-        return binary
-    print(f"k8s: building {KUSTOMIZE}@{KUSTOMIZE_VERSION} into {bin_dir} (once)", flush=True)
-    go_dir = cache_dir.resolve() / "go"
-    staging = bin_dir.with_name("bin.partial")
-    build_cache = bin_dir.with_name("build.partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    env = {
-        **{k: v for k, v in os.environ.items() if k != "GOROOT"},
-        "GOBIN": str(staging),
-        "GOPATH": str(go_dir),
-        "GOMODCACHE": str(go_dir / "mod"),
-        "GOCACHE": str(build_cache),
-        "GOFLAGS": "-modcacherw",
-        "GOTOOLCHAIN": "auto",
-        "CGO_ENABLED": "0",
-    }
-    result = subprocess.run(
-        [_toolchain(go or _go(), env), "install", f"{KUSTOMIZE}@{KUSTOMIZE_VERSION}"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0 or not (staging / binary.name).exists():
-        raise RuntimeError(
-            f"building {KUSTOMIZE} failed (exit {result.returncode}):\n"
-            f"{result.stdout[-3000:]}{result.stderr[-3000:]}"
-        )
-    shutil.rmtree(build_cache, ignore_errors=True)
-    shutil.rmtree(bin_dir, ignore_errors=True)
-    staging.rename(bin_dir)
-    marker.write_text(KUSTOMIZE_VERSION + "\n")
-    return binary
+def ensure_kustomize(cache_dir: Path) -> Path:
+    """Builds the kustomize CLI once per version (skymesh.gotools)."""
+    return gotools.ensure(cache_dir, KUSTOMIZE_TOOL)
 
 
 def render(kustomize: Path, overlay: str) -> list[dict[str, Any]]:

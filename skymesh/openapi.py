@@ -21,10 +21,7 @@ import argparse
 import copy
 import json
 import os
-import platform
 import re
-import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -36,18 +33,17 @@ import yaml
 from google.protobuf import descriptor_pb2
 from grpc_tools import protoc
 
-from skymesh import __version__
+from skymesh import __version__, gotools
 from skymesh.api.v1 import openapi_pb2
 from skymesh.auth.v1 import access_pb2
 from skymesh.config import REPO_ROOT
+from skymesh.gotools import GoTool
 from skymesh.infra.gateway import DESCRIPTOR_SET, OPENAPI_DOCUMENT, Route, http_routes
 from skymesh.protogen import PROTO_DIR, _googleapis_dir, proto_files
 
 DOCUMENT = OPENAPI_DOCUMENT
 GENERATOR = "github.com/google/gnostic/cmd/protoc-gen-openapi"
 GENERATOR_VERSION = "v0.7.1"
-# The Go its go.mod asks for: a go older than 1.21 cannot fetch it by itself.
-GO_TOOLCHAIN = "go1.24.6"
 TITLE = "skymesh"
 DESCRIPTION = (
     "The REST API of skymesh's gateway: Kowalski's (queries, filters) and SkyPortal's "
@@ -73,89 +69,12 @@ INT64 = {
 
 # ---- the generator -------------------------------------------------------------------------
 
-
-def _go() -> str:
-    for candidate in (shutil.which("go"), "/usr/local/go/bin/go", "/usr/lib/go/bin/go"):
-        if candidate and Path(candidate).exists():
-            return candidate
-    raise RuntimeError(
-        "go not found: Go (1.21 or newer) builds the OpenAPI generator once "
-        "(scripts/install-system-packages.sh installs it)"
-    )
+PROTOC_GEN_OPENAPI = GoTool(GENERATOR, GENERATOR_VERSION)
 
 
-def _go_version(go: str, env: dict[str, str]) -> tuple[int, ...]:
-    text = subprocess.run(
-        [go, "env", "GOVERSION"], env=env, capture_output=True, text=True, check=True
-    ).stdout
-    found = re.match(r"go(\d+)\.(\d+)", text.strip())
-    if found is None:
-        raise RuntimeError(f"{go}: cannot read its version from {text!r}")
-    return tuple(int(part) for part in found.groups())
-
-
-def _toolchain(go: str, env: dict[str, str]) -> str:
-    """A go that builds the generator: this one if it can switch toolchains itself (1.21+),
-    else the toolchain module that it downloads (Debian 12's go is 1.19)."""
-    if _go_version(go, env) >= (1, 21):
-        return go
-    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
-    module = f"golang.org/toolchain@v0.0.1-{GO_TOOLCHAIN}.linux-{arch}"
-    result = subprocess.run(
-        [go, "mod", "download", "-json", module], env=env, capture_output=True, text=True
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"downloading {module} failed:\n{result.stdout}{result.stderr}")
-    root = Path(json.loads(result.stdout)["Dir"])
-    # Module files carry no modes; the toolchain's programs must run.
-    for program in [*root.glob("bin/*"), *root.glob("pkg/tool/*/*")]:
-        program.chmod(0o755)
-    return str(root / "bin" / "go")
-
-
-def ensure_generator(cache_dir: Path, go: str | None = None) -> Path:
-    """Builds protoc-gen-openapi into ``<cache>/go/bin`` once per version; returns its path."""
-    cache_dir = cache_dir.resolve()
-    bin_dir = cache_dir / "go" / "bin"
-    plugin = bin_dir / "protoc-gen-openapi"
-    marker = bin_dir / ".version"
-    if plugin.exists() and marker.exists() and marker.read_text().strip() == GENERATOR_VERSION:
-        return plugin
-    print(f"openapi: building {GENERATOR}@{GENERATOR_VERSION} into {bin_dir} (once)", flush=True)
-    staging = bin_dir.with_name("bin.partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    env = {
-        **{k: v for k, v in os.environ.items() if k != "GOROOT"},
-        "GOBIN": str(staging),
-        "GOPATH": str(cache_dir / "go"),
-        "GOMODCACHE": str(cache_dir / "go" / "mod"),
-        "GOCACHE": str(staging.with_name("build.partial")),
-        # Writable module files, so that removing .cache needs no chmod.
-        "GOFLAGS": "-modcacherw",
-        # A go older than the generator's go.mod asks fetches that toolchain from the proxy
-        # (Debian's go sets GOTOOLCHAIN=local, which would refuse).
-        "GOTOOLCHAIN": "auto",
-        "CGO_ENABLED": "0",
-    }
-    result = subprocess.run(
-        [_toolchain(go or _go(), env), "install", f"{GENERATOR}@{GENERATOR_VERSION}"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0 or not (staging / plugin.name).exists():
-        raise RuntimeError(
-            f"building {GENERATOR} failed (exit {result.returncode}):\n"
-            f"{result.stdout[-3000:]}{result.stderr[-3000:]}"
-        )
-    # The build cache is only for this build (~140 MB).
-    shutil.rmtree(staging.with_name("build.partial"), ignore_errors=True)
-    shutil.rmtree(bin_dir, ignore_errors=True)
-    staging.rename(bin_dir)
-    marker.write_text(GENERATOR_VERSION + "\n")
-    return plugin
+def ensure_generator(cache_dir: Path) -> Path:
+    """Builds protoc-gen-openapi once per version (skymesh.gotools); returns its path."""
+    return gotools.ensure(cache_dir, PROTOC_GEN_OPENAPI)
 
 
 # ---- the descriptor set ----------------------------------------------------------------------

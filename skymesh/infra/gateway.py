@@ -1,7 +1,7 @@
 """Envoy as the REST/JSON gateway: config generated from the descriptor set of proto/.
 
 Every ``skymesh.<service>.v1`` service in the descriptor set becomes a transcoded route to
-the process that serves it; native gRPC clients can use the same port.
+the process that serves it; native gRPC and gRPC-web clients can use the same port.
 
 ``python -m skymesh.infra.gateway --k8s`` writes the same config for Kubernetes
 (``make k8s-envoy`` -> ``k8s/base/gateway/envoy.yaml``, which a unit test checks is current):
@@ -332,6 +332,14 @@ def envoy_config(
             "virtual_hosts": [{"name": "mesh", "domains": ["*"], "routes": routes}],
         },
         "http_filters": [
+            {
+                # gRPC-web (browsers, the TypeScript client) to gRPC and back, first: every
+                # filter after it sees the plain gRPC call that the routes above serve.
+                "name": "envoy.filters.http.grpc_web",
+                "typed_config": {
+                    "@type": TYPE_URL + "envoy.extensions.filters.http.grpc_web.v3.GrpcWeb"
+                },
+            },
             {
                 # Before the transcoder: on the way back it sees the transcoded JSON.
                 "name": "envoy.filters.http.lua",
