@@ -4,10 +4,12 @@ kustomize (the CLI, ``sigs.k8s.io/kustomize/kustomize/v5``) is built once from t
 proxy into ``.cache/kustomize/bin``, as skymesh.openapi builds its generator. Every object
 that an overlay renders is then checked against the Kubernetes OpenAPI schemas that the
 ``kubernetes-validate`` package bundles (strict: no field the schema does not know), for
-:data:`KUBERNETES_VERSION`. Nothing is downloaded at validation time and no cluster is needed.
+:data:`KUBERNETES_VERSION`; custom resources (the Prometheus Operator's) against their CRDs,
+fetched once from the Go module proxy (skymesh.k8s_crds). Nothing is downloaded at validation
+time and no cluster is needed.
 
 ``python -m skymesh.k8s`` renders and validates both overlays (``make k8s-validate``);
-``--install`` only builds kustomize (``make setup``).
+``--install`` only builds kustomize and fetches the CRDs (``make setup``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from skymesh import k8s_crds
 from skymesh.config import REPO_ROOT
 from skymesh.openapi import _go, _toolchain
 
@@ -32,6 +35,10 @@ KUSTOMIZE = "sigs.k8s.io/kustomize/kustomize/v5"
 KUSTOMIZE_VERSION = "v5.8.2"
 # The Kubernetes version the objects are validated for (its schemas ship in kubernetes-validate).
 KUBERNETES_VERSION = "1.34.0"
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("SKYMESH_CACHE_DIR", str(REPO_ROOT / ".cache")))
 
 
 def kustomize_path(cache_dir: Path) -> Path:
@@ -46,21 +53,11 @@ def ensure_kustomize(cache_dir: Path, go: str | None = None) -> Path:
     if binary.exists() and marker.exists() and marker.read_text().strip() == KUSTOMIZE_VERSION:
         return binary
     print(f"k8s: building {KUSTOMIZE}@{KUSTOMIZE_VERSION} into {bin_dir} (once)", flush=True)
-    go_dir = cache_dir.resolve() / "go"
     staging = bin_dir.with_name("bin.partial")
     build_cache = bin_dir.with_name("build.partial")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    env = {
-        **{k: v for k, v in os.environ.items() if k != "GOROOT"},
-        "GOBIN": str(staging),
-        "GOPATH": str(go_dir),
-        "GOMODCACHE": str(go_dir / "mod"),
-        "GOCACHE": str(build_cache),
-        "GOFLAGS": "-modcacherw",
-        "GOTOOLCHAIN": "auto",
-        "CGO_ENABLED": "0",
-    }
+    env = k8s_crds.go_env(cache_dir, GOBIN=str(staging), GOCACHE=str(build_cache), CGO_ENABLED="0")
     result = subprocess.run(
         [_toolchain(go or _go(), env), "install", f"{KUSTOMIZE}@{KUSTOMIZE_VERSION}"],
         env=env,
@@ -93,12 +90,26 @@ def render(kustomize: Path, overlay: str) -> list[dict[str, Any]]:
     return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
 
 
-def validate(objects: list[dict[str, Any]], version: str = KUBERNETES_VERSION) -> list[str]:
-    """What is wrong with each object under the strict schemas of ``version`` (none: [])."""
+def ensure_crds(cache_dir: Path, go: str | None = None) -> Path:
+    """The CRDs of the custom resources that k8s/ uses, in ``<cache>/crds`` (fetched once)."""
+    return k8s_crds.ensure_crds(cache_dir, go or _go())
+
+
+def validate(
+    objects: list[dict[str, Any]],
+    version: str = KUBERNETES_VERSION,
+    crds: Path | None = None,
+) -> list[str]:
+    """What is wrong with each object under the strict schemas of ``version``, or of its CRD
+    (in ``crds``, by default the cache's) for a custom resource (none: [])."""
     import kubernetes_validate
 
+    crds = crds or k8s_crds.crd_dir(default_cache_dir())
     problems = []
     for obj in objects:
+        if k8s_crds.is_custom(obj):
+            problems += k8s_crds.validate(obj, crds, version)
+            continue
         name = f"{obj.get('kind')}/{obj.get('metadata', {}).get('name')}"
         try:
             kubernetes_validate.validate(obj, version, strict=True)
@@ -112,21 +123,27 @@ def validate(objects: list[dict[str, Any]], version: str = KUBERNETES_VERSION) -
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--install", action="store_true", help="only build kustomize")
+    parser.add_argument(
+        "--install", action="store_true", help="only build kustomize and fetch the CRDs"
+    )
     args = parser.parse_args(argv)
-    cache_dir = Path(os.environ.get("SKYMESH_CACHE_DIR", str(REPO_ROOT / ".cache")))
+    cache_dir = default_cache_dir()
     kustomize = ensure_kustomize(cache_dir)
+    crds = ensure_crds(cache_dir)
     if args.install:
         return 0
     failed = False
     for overlay in OVERLAYS:
         objects = render(kustomize, overlay)
-        problems = validate(objects)
+        problems = validate(objects, crds=crds)
         for problem in problems:
             print(f"{overlay}: {problem}", file=sys.stderr)
         failed = failed or bool(problems)
         verdict = "invalid" if problems else "valid"
-        print(f"{overlay}: {len(objects)} objects, {verdict} for Kubernetes {KUBERNETES_VERSION}")
+        print(
+            f"{overlay}: {len(objects)} objects, {verdict} for Kubernetes {KUBERNETES_VERSION} "
+            f"(custom resources: the CRDs of {crds.name})"
+        )
     return 1 if failed else 0
 
 
