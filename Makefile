@@ -7,15 +7,18 @@ PY := $(VENV)/bin/python
 STAMP := .cache/stamps
 
 NPM := npm --prefix web --no-audit --no-fund --cache $(CURDIR)/.cache/npm
+CLIENT_NPM := npm --prefix clients/typescript --no-audit --no-fund --cache $(CURDIR)/.cache/npm
+TS_CLIENT_DEPS := clients/typescript/node_modules/.package-lock.json
 WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html \
 	web/package.json web/tsconfig.json web/vite.config.ts gateway/openapi.json
 
-.PHONY: setup proto openapi web run stop status test test-unit test-web lint format bench clean \
-	k8s-envoy k8s-validate
+.PHONY: setup stubs proto openapi web run stop status test test-unit test-web lint format bench \
+	clean k8s-envoy k8s-validate
 
 ## setup: install system packages, both virtual environments, the Kafka jars, the OpenAPI
-## generator and kustomize (idempotent)
-setup: $(STAMP)/apt $(STAMP)/mesh-venv $(STAMP)/infra-venv proto
+## generator, kustomize and the Go and TypeScript clients' dependencies (idempotent)
+setup: $(STAMP)/apt $(STAMP)/mesh-venv $(STAMP)/infra-venv stubs $(STAMP)/go-client \
+		$(TS_CLIENT_DEPS)
 	@$(PY) -m skymesh.cli infra install
 	@$(PY) -m skymesh.openapi --install
 	@$(PY) -m skymesh.k8s --install
@@ -37,21 +40,35 @@ $(STAMP)/infra-venv: requirements/infra.lock | $(STAMP)/apt
 	@$(INFRA_VENV)/bin/pip install -q --disable-pip-version-check -r requirements/infra.lock
 	@mkdir -p $(STAMP) && touch $@
 
-## proto: regenerate the Python stubs and the Envoy descriptor set from proto/
-proto: $(STAMP)/mesh-venv
+# The Python stubs and Envoy's descriptor set (gen/, ignored), which everything runs on.
+stubs: $(STAMP)/mesh-venv
 	@$(PY) -m skymesh.protogen
 
+## proto: regenerate everything generated from proto/: the Python stubs and Envoy's descriptor
+## set (gen/), and the Go and TypeScript clients' code (clients/*/gen: commit it, a test checks
+## it is current)
+proto: $(STAMP)/mesh-venv $(TS_CLIENT_DEPS)
+	@$(PY) -m skymesh.protogen --clients
+
+$(STAMP)/go-client: clients/go/go.sum | $(STAMP)/apt $(STAMP)/mesh-venv
+	@$(PY) -m skymesh.gotools download clients/go
+	@mkdir -p $(STAMP) && touch $@
+
+$(TS_CLIENT_DEPS): clients/typescript/package-lock.json | $(STAMP)/apt
+	@$(CLIENT_NPM) ci --loglevel=error
+
 ## openapi: regenerate gateway/openapi.json from the protos (commit it: a test checks it is current)
-openapi: proto
+openapi: stubs
 	@$(PY) -m skymesh.openapi
 
 ## k8s-envoy: regenerate the gateway pod's Envoy config, k8s/base/gateway/envoy.yaml (commit it:
 ## a test checks it is current)
-k8s-envoy: proto
+k8s-envoy: stubs
 	@$(PY) -m skymesh.infra.gateway --k8s -o k8s/base/gateway/envoy.yaml
 
 ## k8s-validate: render both overlays of k8s/ with kustomize and validate every object offline
-## (kubernetes-validate --strict; tests/unit/test_k8s.py does the same within `make test`)
+## (kubernetes-validate --strict, custom resources against their CRDs; tests/unit/test_k8s.py
+## does the same within `make test`)
 k8s-validate: setup
 	@$(PY) -m skymesh.k8s
 
@@ -101,4 +118,4 @@ bench: setup web
 	@$(PY) -m bench
 
 clean: stop
-	rm -rf gen .run web/dist web/generated
+	rm -rf gen .run web/dist web/generated clients/typescript/dist
