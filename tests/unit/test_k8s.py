@@ -6,9 +6,7 @@ skymesh/config.py, HPAs, NetworkPolicies, and the gateway's config from its gene
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from collections.abc import Iterator
 from dataclasses import fields
 from pathlib import Path
@@ -20,8 +18,8 @@ import yaml
 from skymesh import k8s
 from skymesh.config import REPO_ROOT, Hosts, Ports, Settings
 from skymesh.infra.gateway import K8S_ENVOY_CONFIG, K8S_WEB_PORT, mesh_services, render_k8s
+from tests.unit.conftest import CACHE_DIR
 
-CACHE_DIR = Path(os.environ.get("SKYMESH_CACHE_DIR", str(REPO_ROOT / ".cache")))
 SCALED = {"broker", "ml", "filters"}
 SECRETS = "skymesh-secrets"
 # The container ports of each workload that is not a mesh service, by skymesh.config.Ports name.
@@ -32,26 +30,6 @@ OTHER_PORTS = {
     "postgresql": {"postgres"},
     "kafka": {"kafka", "kafka_controller"},
 }
-
-
-@pytest.fixture(scope="module")
-def kustomize() -> Path:
-    binary = k8s.kustomize_path(CACHE_DIR)
-    if not binary.exists() and shutil.which("go") is None and not Path("/usr/local/go").exists():
-        pytest.skip("no Go to build kustomize with (make setup installs it)")
-    return k8s.ensure_kustomize(CACHE_DIR)
-
-
-@pytest.fixture(scope="module")
-def crds() -> Path:
-    if not k8s.k8s_crds.crd_dir(CACHE_DIR).exists() and shutil.which("go") is None:
-        pytest.skip("no Go to fetch the CRDs with (make setup installs it)")
-    return k8s.ensure_crds(CACHE_DIR)
-
-
-@pytest.fixture(scope="module")
-def overlays(kustomize: Path) -> dict[str, list[dict[str, Any]]]:
-    return {overlay: k8s.render(kustomize, overlay) for overlay in k8s.OVERLAYS}
 
 
 def of_kind(objects: list[dict[str, Any]], *kinds: str) -> dict[str, dict[str, Any]]:

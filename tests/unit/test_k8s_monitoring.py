@@ -8,41 +8,23 @@ import copy
 import importlib
 import json
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import pytest
 import yaml
 
 from skymesh import k8s
 from skymesh.config import REPO_ROOT, Ports
 from skymesh.infra.gateway import mesh_services
-from tests.unit.test_k8s import CACHE_DIR, containers, of_kind
+from tests.unit.test_k8s import containers, of_kind
 
 MONITORING = REPO_ROOT / "k8s" / "components" / "monitoring"
 DASHBOARD = MONITORING / "skymesh-dashboard.json"
 SCRAPE_CONFIG = REPO_ROOT / "k8s" / "monitoring" / "prometheus-scrape.yaml"
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 WORKLOADS = ("Deployment", "StatefulSet", "Job")
-
-
-@pytest.fixture(scope="module")
-def crds() -> Path:
-    if not k8s.k8s_crds.crd_dir(CACHE_DIR).exists() and shutil.which("go") is None:
-        pytest.skip("no Go to fetch the CRDs with (make setup installs it)")
-    return k8s.ensure_crds(CACHE_DIR)
-
-
-@pytest.fixture(scope="module")
-def overlays() -> dict[str, list[dict[str, Any]]]:
-    binary = k8s.kustomize_path(CACHE_DIR)
-    if not binary.exists() and shutil.which("go") is None:
-        pytest.skip("no Go to build kustomize with (make setup installs it)")
-    kustomize = k8s.ensure_kustomize(CACHE_DIR)
-    return {overlay: k8s.render(kustomize, overlay) for overlay in k8s.OVERLAYS}
 
 
 def scraped_workloads(objects: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
