@@ -27,9 +27,10 @@ $(STAMP)/apt:
 	@bash scripts/install-system-packages.sh
 	@mkdir -p $(STAMP) && touch $@
 
-$(STAMP)/mesh-venv: requirements/mesh.lock pyproject.toml | $(STAMP)/apt
+$(STAMP)/mesh-venv: requirements/mesh.lock requirements/survey-data.lock pyproject.toml | $(STAMP)/apt
 	@test -x $(PY) || $(PY311) -m venv $(VENV)
 	@$(PY) -m pip install -q --disable-pip-version-check --use-pep517 -r requirements/mesh.lock
+	@$(PY) -m pip install -q --disable-pip-version-check --no-deps -r requirements/survey-data.lock
 	@$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation \
 		-e . --config-settings editable_mode=compat
 	@echo "$(CURDIR)/gen" > $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/skymesh-gen.pth

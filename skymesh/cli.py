@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from skymesh.catalogs import add_ingest_arguments
@@ -26,6 +27,8 @@ BUNDLED_CATALOGS = {
     DATA / "catalogs" / "ztf_000250_zg_c01_q1_dr5.parquet": "ZTF_sources_DR5",
 }
 STREAM_TIMEOUT_S = 120
+# Generated Rubin alerts streamed next to the bundled ones (objects, alerts of each).
+LSST_OBJECTS, LSST_ALERTS_PER_OBJECT = 4, 3
 # Components whose main port is named differently in the settings.
 PORT_OF = {"database": "mongo", "triton": "triton_grpc"}
 
@@ -71,8 +74,33 @@ def stream_bundled(settings: Settings) -> None:
             produce_sync(files, topic, settings.kafka_bootstrap)
             print(f"produced {len(files)} alerts of {night.name} to {topic}")
             total += len(files)
+    total += stream_lsst(settings)
     seen = asyncio.run(wait_archived(settings, total))
     print(f"broker has archived or recognised {seen}/{total} bundled alerts")
+
+
+def stream_lsst(settings: Settings) -> int:
+    """A few generated Rubin alerts (skymesh.synthetic_lsst): the same ones on every run, so
+    that a second `make run` finds them archived already. The first object lies 1" from the
+    first bundled ZTF alert, which makes it that object's counterpart."""
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord
+
+    from skymesh import synthetic_lsst
+    from skymesh.produce import produce_messages
+    from skymesh.synthetic import bundled_packets
+
+    _, ztf = bundled_packets()[0]
+    near = SkyCoord(ztf["candidate"]["ra"] * u.deg, ztf["candidate"]["dec"] * u.deg)
+    near = near.directional_offset_by(0 * u.deg, 1 * u.arcsec)
+    objects = synthetic_lsst.objects(LSST_OBJECTS, seed=2026)
+    objects[0] = replace(objects[0], ra=near.ra.deg, dec=near.dec.deg)
+    messages = synthetic_lsst.confluent_messages(
+        synthetic_lsst.alerts(objects, LSST_ALERTS_PER_OBJECT, seed=2026, cutouts=True)
+    )
+    asyncio.run(produce_messages(messages, synthetic_lsst.LSST_TOPIC, settings.kafka_bootstrap))
+    print(f"produced {len(messages)} generated LSST alerts to {synthetic_lsst.LSST_TOPIC}")
+    return len(messages)
 
 
 async def wait_archived(settings: Settings, expected: int) -> int:

@@ -116,6 +116,8 @@ class Settings:
     # Kowalski's default: every ZTF public/partnership/Caltech topic of a night.
     ztf_topic_regex: str = r"^ztf_\d{8}_programid\d+$"
     winter_topic_regex: str = r"^winter_\d{8}$"
+    # Rubin's alert topics are named like lsst-alerts-v11.1 (or lsst_..._alerts_...).
+    lsst_topic_regex: str = r"^lsst.*alerts.*$"
     kafka_group_id: str = "skymesh-broker"
     dead_letter_topic: str = "skymesh.deadletter"
     broker_batch_size: int = 256
@@ -177,6 +179,7 @@ class Settings:
             jwt_secret=_env_str("SKYMESH_JWT_SECRET", ""),
             ztf_topic_regex=_env_str("SKYMESH_ZTF_TOPIC_REGEX", r"^ztf_\d{8}_programid\d+$"),
             winter_topic_regex=_env_str("SKYMESH_WINTER_TOPIC_REGEX", r"^winter_\d{8}$"),
+            lsst_topic_regex=_env_str("SKYMESH_LSST_TOPIC_REGEX", r"^lsst.*alerts.*$"),
             kafka_group_id=_env_str("SKYMESH_KAFKA_GROUP_ID", "skymesh-broker"),
             dead_letter_topic=_env_str("SKYMESH_DEAD_LETTER_TOPIC", "skymesh.deadletter"),
             broker_batch_size=_env_int("SKYMESH_BROKER_BATCH_SIZE", 256),
@@ -211,6 +214,7 @@ class Settings:
             "SKYMESH_JWT_SECRET": self.jwt_secret,
             "SKYMESH_ZTF_TOPIC_REGEX": self.ztf_topic_regex,
             "SKYMESH_WINTER_TOPIC_REGEX": self.winter_topic_regex,
+            "SKYMESH_LSST_TOPIC_REGEX": self.lsst_topic_regex,
             "SKYMESH_KAFKA_GROUP_ID": self.kafka_group_id,
             "SKYMESH_DEAD_LETTER_TOPIC": self.dead_letter_topic,
             "SKYMESH_BROKER_BATCH_SIZE": str(self.broker_batch_size),

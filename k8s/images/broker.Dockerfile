@@ -9,8 +9,8 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 RUN python -m venv /opt/skymesh
 ENV PATH=/opt/skymesh/bin:$PATH
 # The exact versions the mesh is tested with.
-COPY requirements/mesh.lock /tmp/mesh.lock
-RUN pip install --use-pep517 -r /tmp/mesh.lock
+COPY requirements/mesh.lock requirements/survey-data.lock /tmp/
+RUN pip install --use-pep517 -r /tmp/mesh.lock && pip install --no-deps -r /tmp/survey-data.lock
 WORKDIR /app
 COPY pyproject.toml ./
 COPY proto proto

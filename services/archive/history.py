@@ -1,8 +1,11 @@
 """Per-object history (the aux document): merging an alert's history into what is archived.
 
-``prv_candidates`` is a set union (a point is the same point when all its fields are equal);
-``fp_hists`` are deduplicated by ``jd``, keeping at each ``jd`` the point measured on the
-brightest alert (smallest ``alert_mag``), as Kowalski does. Both come out sorted by ``jd``.
+Every history array of a survey (each array field of its aux updates: ZTF's
+``prv_candidates`` and ``fp_hists``, WINTER's ``prv_candidates``, LSST's ``prvDiaSources``,
+``prvDiaForcedSources`` and ``prvDiaNondetectionLimits``) is a set union (a point is the same
+point when all its fields are equal), except ``fp_hists``: deduplicated by ``jd``, keeping at
+each ``jd`` the point measured on the brightest alert (smallest ``alert_mag``), as Kowalski
+does. All come out sorted by ``jd``, which every survey's plug-in gives its history points.
 """
 
 from __future__ import annotations
@@ -12,6 +15,12 @@ from typing import Any
 
 Point = Mapping[str, Any]
 MISSING_ALERT_MAG = float("inf")
+FORCED_PHOTOMETRY = "fp_hists"
+CROSS_MATCHES = "cross_matches"
+# Counterparts in other surveys (services/archive/counterparts.py), by survey.
+ALIASES = "aliases"
+# Each write of an aux document sets a fresh token here; writers guard on the one they read.
+REVISION = "_rev"
 
 
 def _jd(point: Point) -> float:
@@ -62,11 +71,24 @@ def merge_aux(existing: Mapping[str, Any] | None, *updates: Mapping[str, Any]) -
     Cross-matches are made on an object's first alert and kept from then on.
     """
     parts = [existing or {}, *updates]
+    fields: dict[str, None] = {}
+    for part in parts:
+        fields.update((key, None) for key, value in part.items() if isinstance(value, list))
+    fields.pop(CROSS_MATCHES, None)
+    fields.pop(ALIASES, None)
     merged: dict[str, Any] = {
-        "prv_candidates": union_points(*(part.get("prv_candidates", []) for part in parts)),
-        "fp_hists": merge_by_jd(*(part.get("fp_hists", []) for part in parts)),
+        field: (merge_by_jd if field == FORCED_PHOTOMETRY else union_points)(
+            *(part.get(field, []) for part in parts)
+        )
+        for field in fields
     }
-    first_matches = next((part["cross_matches"] for part in parts if "cross_matches" in part), None)
+    first_matches = next((part[CROSS_MATCHES] for part in parts if CROSS_MATCHES in part), None)
     if first_matches is not None:
-        merged["cross_matches"] = first_matches
+        merged[CROSS_MATCHES] = first_matches
+    aliases: dict[str, list[Any]] = {}
+    for part in parts:
+        for survey, ids in (part.get(ALIASES) or {}).items():
+            aliases[survey] = list(dict.fromkeys([*aliases.get(survey, []), *ids]))
+    if aliases:
+        merged[ALIASES] = aliases
     return merged

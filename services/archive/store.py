@@ -16,14 +16,14 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from services.archive.history import merge_aux
+from services.archive import counterparts
+from services.archive.history import REVISION, merge_aux
 from skymesh.runtime.errors import Conflict
 
 log = logging.getLogger(__name__)
 DUPLICATE_KEY = 11000
 # Optimistic concurrency on aux documents: a writer only replaces the revision it read, and
 # writes a revision of its own (a fresh ObjectId, so that it can tell its write from another's).
-REVISION = "_rev"
 MAX_AUX_ATTEMPTS = 50
 CONCURRENT_AUX_WRITES = 32
 
@@ -78,7 +78,8 @@ class AlertStore:
         """Merges the aux history, then inserts the alerts; both steps are idempotent.
 
         With ``cross_match``, objects new to the archive get the cross-matches of their first
-        alert of the batch (the aux update ``aux[i]`` belongs to the alert ``alerts[i]``)."""
+        alert of the batch (the aux update ``aux[i]`` belongs to the alert ``alerts[i]``), and
+        their counterparts in the other surveys are recorded both ways (counterparts.py)."""
         await self.ensure_indexes(catalog)
         updates = [bson.decode(raw) for raw in aux]
         positions = None
@@ -86,9 +87,19 @@ class AlertStore:
             positions = {}
             for update, raw in zip(updates, alerts, strict=True):
                 positions.setdefault(update["_id"], alert_position(RawBSONDocument(raw)))
-        merged = await self.merge_aux(self.db[f"{catalog}_aux"], updates, cross_match, positions)
+        new_objects: set[Any] = set()
+        merged = await self.merge_aux(
+            self.db[f"{catalog}_aux"], updates, cross_match, positions, new_objects
+        )
         result = await self.insert_alerts(self.db[catalog], alerts)
         result.aux = merged
+        if positions is not None and new_objects:
+            # After the insert: a survey that sees the source later finds these alerts.
+            found = await counterparts.record(
+                self.db, catalog, {o: positions[o] for o in new_objects}
+            )
+            for object_id, aliases in found.items():
+                merged[object_id][counterparts.ALIASES] = aliases
         return result
 
     async def insert_alerts(self, collection: AsyncCollection, alerts: list[bytes]) -> IngestResult:
@@ -115,9 +126,11 @@ class AlertStore:
         updates: list[dict[str, Any]],
         cross_match: CrossMatcher | None = None,
         positions: dict[Any, tuple[float, float]] | None = None,
+        new_objects: set[Any] | None = None,
     ) -> dict[Any, dict[str, Any]]:
         """Merges each object's new history into its aux document, losing no concurrent update;
-        returns each object's document as written.
+        returns each object's document as written (and adds to ``new_objects`` the objects
+        whose documents this call created).
 
         The batch is written in at most three calls: one read of the objects' documents, one
         insert of every new object's, one bulk update of every changed one (each guarded by
@@ -153,6 +166,8 @@ class AlertStore:
                 contested += raced  # another writer created it first: merge into theirs
                 fresh = {k: v for k, v in fresh.items() if k not in raced}
             written.update(fresh)
+            if new_objects is not None:
+                new_objects.update(fresh)
         changes: dict[Any, tuple[dict[str, Any], ObjectId]] = {}
         for object_id, current in existing.items():
             merged = merge_aux(current, *by_object[object_id])

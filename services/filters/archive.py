@@ -70,10 +70,10 @@ class ArchiveReader:
             "find",
             {
                 "catalog": stream.catalog,
-                "filter": {"candidate.programid": {"$in": sorted(permissions)}},
+                "filter": stream.programid_match(permissions),
                 "projection": self._without_cutouts(stream),
             },
-            {"sort": [["candidate.jd", -1], ["candid", -1]], "limit": 1},
+            {"sort": [[stream.jd_key, -1], ["candid", -1]], "limit": 1},
         )
         return alerts[0] if alerts else None
 
@@ -90,7 +90,7 @@ class ArchiveReader:
                 "filter": selector,
                 "projection": self._without_cutouts(stream),
             },
-            {"sort": [["candidate.jd", 1], ["candid", 1]], "max_time_ms": max_time_ms},
+            {"sort": [[stream.jd_key, 1], ["candid", 1]], "max_time_ms": max_time_ms},
         )
 
     async def aux(

@@ -37,11 +37,11 @@ class ArchiveSelection:
 
     def selector(self, stream: Stream, permissions: frozenset[int]) -> dict[str, Any]:
         """The archive find filter: Kowalski's test $match stage."""
-        selector: dict[str, Any] = {"candidate.programid": {"$in": sorted(permissions)}}
+        selector: dict[str, Any] = stream.programid_match(permissions)
         if self.object_ids is not None:
             selector[stream.object_id_field] = {"$in": self.object_ids}
         if self.start_jd is not None and self.end_jd is not None:
-            selector["candidate.jd"] = {"$gte": self.start_jd, "$lte": self.end_jd}
+            selector[stream.jd_key] = {"$gte": self.start_jd, "$lte": self.end_jd}
         return selector
 
 

@@ -176,7 +176,8 @@ class FiltersServicer(filters_pb2_grpc.FiltersServiceServicer):
         else:
             if not request.catalog:
                 raise ValueError("catalog is required: the alert stream to filter, e.g. ZTF_alerts")
-            catalog, permissions = request.catalog, check_permissions(list(request.permissions))
+            catalog = request.catalog
+            permissions = check_permissions(list(request.permissions), stream_of(catalog))
         stream = stream_of(catalog)
         parts = check_filter(
             optional_value(request, "pipeline"),

@@ -40,10 +40,27 @@ class Stream:
     history_acl: bool
     # Left out when alerts are read back from the archive.
     cutout_fields: tuple[str, ...]
+    # Where an alert's time (JD) is: the history window ends there.
+    jd_path: tuple[str, ...] = ("candidate", "jd")
+    # Where an alert's programid is, which the filter's permissions must hold; None: the
+    # survey has none (Rubin's data rights are by stream: whoever reads the stream reads all).
+    programid_path: tuple[str, ...] | None = ("candidate", "programid")
 
     @property
     def aux_collection(self) -> str:
         return f"{self.catalog}_aux"
+
+    @property
+    def jd_key(self) -> str:
+        """The alert's time as a query's dotted field name."""
+        return ".".join(self.jd_path)
+
+    def programid_match(self, permissions: Collection[int]) -> dict[str, Any]:
+        """The find filter that keeps the alerts of the permitted programids (of a survey
+        with programids; none otherwise)."""
+        if self.programid_path is None:
+            return {}
+        return {".".join(self.programid_path): {"$in": sorted(permissions)}}
 
     def object_id(self, alert: Mapping[str, Any]) -> Any:
         return alert.get(self.object_id_field)
@@ -88,7 +105,33 @@ WNTR = Stream(
     cutout_fields=("cutout_science", "cutout_template", "cutout_difference"),
 )
 
-STREAMS: dict[str, Stream] = {stream.catalog: stream for stream in (ZTF, WNTR)}
+# Rubin: the packet's own records (BOOM's LSST filters read the same names); the history
+# points carry the jd that decoding derived from their MJD (services/broker/surveys/lsst.py).
+LSST = Stream(
+    catalog="LSST_alerts",
+    object_id_field="objectId",
+    packet_fields=(
+        "objectId",
+        "candid",
+        "diaSource",
+        "diaObject",
+        "ssSource",
+        "ssObject",
+        "mpc_orbits",
+        "observation_reason",
+        "target_name",
+        "classifications",
+        "coordinates",
+    ),
+    history_fields=("prvDiaSources", "prvDiaForcedSources", "prvDiaNondetectionLimits"),
+    window_days=365.0,
+    history_acl=False,
+    cutout_fields=("cutoutScience", "cutoutTemplate", "cutoutDifference"),
+    jd_path=("diaSource", "jd"),
+    programid_path=None,
+)
+
+STREAMS: dict[str, Stream] = {stream.catalog: stream for stream in (ZTF, WNTR, LSST)}
 
 
 def stream_of(catalog: str) -> Stream:
@@ -101,9 +144,17 @@ def stream_of(catalog: str) -> Stream:
     return stream
 
 
-def programid(alert: Mapping[str, Any]) -> Any:
-    candidate = alert.get("candidate")
-    return candidate.get("programid") if isinstance(candidate, Mapping) else None
+def _at(document: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = document
+    for key in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
+def programid(alert: Mapping[str, Any], stream: Stream) -> Any:
+    return None if stream.programid_path is None else _at(alert, stream.programid_path)
 
 
 def _number(value: Any) -> bool:
@@ -136,15 +187,14 @@ def build_packet(
     permissions: Collection[int],
 ) -> Document | None:
     """The document the filter's own stages run on, or None when the filter may not see the
-    alert (its programid is not among the permissions).
+    alert (its programid is not among the permissions, for a survey with programids).
 
     ``aux`` is the object's aux document (``cross_matches`` and the history arrays); when it is
     missing, history arrays carried by the alert itself are used instead.
     """
-    if programid(alert) not in permissions:
+    if stream.programid_path is not None and programid(alert, stream) not in permissions:
         return None
-    candidate = alert.get("candidate")
-    alert_jd = candidate.get("jd") if isinstance(candidate, Mapping) else None
+    alert_jd = _at(alert, stream.jd_path)
     source = aux if aux is not None else alert
     packet: Document = {}
     if "_id" in alert:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.filters.engine import CompiledPipeline, PipelineError, compile_pipeline
+from services.filters.upstream import Stream
 from skymesh.runtime.documents import DocumentError, from_json
 
 # Kowalski's key sets (kowalski/api/handlers/filter.py), with the types its clients send.
@@ -196,7 +197,14 @@ def check_filter(pipeline: Any, autosave: Any, auto_followup: Any) -> CheckedPar
     return parts
 
 
-def check_permissions(permissions: list[int]) -> list[int]:
+def check_permissions(permissions: list[int], stream: Stream) -> list[int]:
+    if stream.programid_path is None:
+        if permissions:
+            raise FilterRefused(
+                f"{stream.catalog} has no programids (its data rights are by stream): "
+                "leave permissions empty"
+            )
+        return []
     if not permissions:
         raise FilterRefused(
             "permissions is required: the programids the filter may see "

@@ -20,6 +20,7 @@ from skymesh.runtime.errors import NotFound
 SURVEY_INSTRUMENTS: dict[str, tuple[str, ...]] = {
     "ZTF": ("ztfg", "ztfr", "ztfi"),
     "WINTER": ("ps1::y", "2massj", "2massh"),
+    "LSST": ("lsstu", "lsstg", "lsstr", "lssti", "lsstz", "lssty"),
 }
 TYPES = ("imager", "spectrograph", "imaging spectrograph")
 

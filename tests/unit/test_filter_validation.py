@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from services.filters import upstream
 from services.filters.engine import FORBIDDEN_OPERATORS, FORBIDDEN_STAGES
 from services.filters.validation import (
     AUTO_FOLLOWUP_KEYS,
@@ -199,5 +200,12 @@ def test_autosave_and_auto_followup_pipelines_are_checked_like_the_main_one() ->
 
 def test_permissions_are_required() -> None:
     with pytest.raises(FilterRefused, match="permissions is required"):
-        check_permissions([])
-    assert check_permissions([3, 1, 1]) == [1, 3]
+        check_permissions([], upstream.ZTF)
+    assert check_permissions([3, 1, 1], upstream.ZTF) == [1, 3]
+
+
+def test_a_survey_without_programids_takes_no_permissions() -> None:
+    """Rubin's data rights are by stream: an LSST filter reads every alert of its stream."""
+    assert check_permissions([], upstream.LSST) == []
+    with pytest.raises(FilterRefused, match="LSST_alerts has no programids"):
+        check_permissions([1], upstream.LSST)

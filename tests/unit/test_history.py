@@ -38,4 +38,32 @@ def test_cross_matches_come_from_the_first_alert_only() -> None:
     later = merge_aux(first, {"prv_candidates": [{"jd": 5.0}], "cross_matches": {"vlass": []}})
     assert later["cross_matches"] == {"vlass": [{"id": 1}]}
     assert later["prv_candidates"] == [{"jd": 5.0}]
-    assert later["fp_hists"] == []
+    # Only the history arrays the survey has: this one has no forced photometry.
+    assert "fp_hists" not in later
+
+
+def test_every_history_array_of_a_survey_is_merged() -> None:
+    """LSST's three arrays merge as ZTF's prv_candidates do: a union, sorted by jd."""
+    source = {"diaSourceId": 1, "jd": 2.0, "psfFlux": 10.0}
+    forced = {"diaForcedSourceId": 7, "jd": 1.0, "psfFlux": 3.0}
+    first = merge_aux(None, {"prvDiaSources": [source], "prvDiaForcedSources": [forced]})
+    later = merge_aux(
+        first,
+        {
+            "prvDiaSources": [dict(source), {"diaSourceId": 2, "jd": 1.5, "psfFlux": 9.0}],
+            "prvDiaForcedSources": [],
+            "prvDiaNondetectionLimits": [{"jd": 0.5, "diaNoise": 40.0}],
+        },
+    )
+    assert [p["diaSourceId"] for p in later["prvDiaSources"]] == [2, 1]
+    assert later["prvDiaForcedSources"] == [forced]
+    assert later["prvDiaNondetectionLimits"] == [{"jd": 0.5, "diaNoise": 40.0}]
+    assert set(later) == {"prvDiaSources", "prvDiaForcedSources", "prvDiaNondetectionLimits"}
+
+
+def test_aliases_are_kept_and_joined_by_survey() -> None:
+    """Counterparts recorded in the aux document survive later merges and join per survey."""
+    current = {"prv_candidates": [], "aliases": {"LSST": ["1"]}}
+    merged = merge_aux(current, {"prv_candidates": [{"jd": 1.0}], "aliases": {"LSST": ["1", "2"]}})
+    assert merged["aliases"] == {"LSST": ["1", "2"]}
+    assert "aliases" not in merge_aux(None, {"prv_candidates": []})

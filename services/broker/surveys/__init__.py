@@ -9,16 +9,22 @@ from services.broker.surveys.base import (
     PreparedAlert,
     Survey,
 )
+from services.broker.surveys.lsst import LSST
 from services.broker.surveys.winter import WINTER
 from services.broker.surveys.ztf import ZTF
 from skymesh.config import Settings
 
 
 def configured_surveys(settings: Settings) -> list[Survey]:
-    return [ZTF(settings.ztf_topic_regex), WINTER(settings.winter_topic_regex)]
+    return [
+        ZTF(settings.ztf_topic_regex),
+        WINTER(settings.winter_topic_regex),
+        LSST(settings.lsst_topic_regex),
+    ]
 
 
 __all__ = [
+    "LSST",
     "WINTER",
     "ZTF",
     "DecodeError",
