@@ -99,7 +99,13 @@ def test_the_watchdog_restarts_a_killed_service_and_kafka(
         120,
         "the watchdog to restart the archive and kafka",
     )
-    assert stack.restarts(settings) == {"archive": 1, "kafka": 1}
+    # The watchdog counts a restart once the new process is spawned (its pid file first).
+    wait_for(
+        lambda: stack.restarts(settings),
+        lambda counts: counts == {"archive": 1, "kafka": 1},
+        10,
+        "the watchdog to count one restart of each",
+    )
     wait_for(lambda: health(settings), lambda h: h == "SERVING", 60, "the archive to serve")
     wait_for(
         lambda: kafka.broker_registered(settings.ports.kafka),

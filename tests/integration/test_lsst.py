@@ -217,7 +217,8 @@ def test_an_lsst_filter_posts_candidates_with_flux_photometry(
     )
     for object_id in candidates:
         alert = passing[object_id]
-        points = ok(client.get(f"/api/sources/{object_id}/photometry"))["data"]
+        photometry = client.get(f"/api/sources/{object_id}/photometry", params={"format": "flux"})
+        points = ok(photometry)["data"]
         assert {p["instrument_name"] for p in points} == {"LSST"}
         assert {p["filter"] for p in points} <= {f"lsst{b}" for b in "ugrizy"}
         source = alert["diaSource"]
