@@ -202,8 +202,9 @@ def build_packet(
     for field in stream.packet_fields:
         if field in alert:
             packet[field] = alert[field]
-    if "cross_matches" in source:
-        packet["cross_matches"] = source["cross_matches"]
+    for field in ("cross_matches", "aliases"):  # aliases: counterparts in other surveys
+        if field in source:
+            packet[field] = source[field]
     acl = permissions if stream.history_acl else None
     for field in stream.history_fields:
         packet[field] = (
