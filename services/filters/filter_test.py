@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from services.filters import counterparts
 from services.filters.archive import ArchiveReader
 from services.filters.compiled import CompiledFilter
 from services.filters.evaluation import Outcome, evaluate
@@ -103,6 +104,7 @@ async def run_test(
     )
     left_ms = max(1, int((deadline - time.monotonic()) * 1000))
     aux = await archive.aux(stream, [stream.object_id(a) for a in alerts], left_ms)
+    await counterparts.attach(archive, aux)
     # CPU work off the event loop, so the service keeps answering (the live path included).
     return await asyncio.to_thread(
         evaluate, stream, [filter_], alerts, aux, lambda: time.monotonic() > deadline

@@ -18,6 +18,7 @@ from google.api import httpbody_pb2
 from google.protobuf import json_format
 from pymongo import AsyncMongoClient
 
+from services.filters import counterparts
 from services.filters.archive import ArchiveReader
 from services.filters.compiled import compile_filter
 from services.filters.dry_run import dry_run
@@ -401,6 +402,8 @@ class FiltersServicer(filters_pb2_grpc.FiltersServiceServicer):
             document = _decode(raw, "aux_bson", i)
             aux[document.get("_id")] = document
         filters = self.registry.active(request.catalog)
+        if filters:
+            await counterparts.attach(self.archive, aux)
         outcome = evaluate(stream, filters, alerts, aux)
         _log_failures(outcome, request.catalog)
         return filters_pb2.EvaluateResponse(

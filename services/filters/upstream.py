@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 Document = dict[str, Any]
+# Added to an aux document by services/filters/counterparts.py: survey -> the aux documents
+# of the object's counterparts there.
+COUNTERPARTS = "counterparts"
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,10 @@ class Stream:
     # Where an alert's programid is, which the filter's permissions must hold; None: the
     # survey has none (Rubin's data rights are by stream: whoever reads the stream reads all).
     programid_path: tuple[str, ...] | None = ("candidate", "programid")
+    # What filters of other surveys see of an object's history here when it is their object's
+    # counterpart (aliases): nothing (False), or the points of these programids (None: all).
+    shared_history: bool = False
+    public_programids: tuple[int, ...] | None = None
 
     @property
     def aux_collection(self) -> str:
@@ -82,6 +89,9 @@ ZTF = Stream(
     window_days=365.0,
     history_acl=True,
     cutout_fields=("cutoutScience", "cutoutTemplate", "cutoutDifference"),
+    # Its public alerts (programid 1) are everyone's; the others are the partnership's.
+    shared_history=True,
+    public_programids=(1,),
 )
 
 # Kowalski's WNTR upstream is a copy of PGIR's (1000-day window, no programid ACL on the
@@ -129,9 +139,36 @@ LSST = Stream(
     cutout_fields=("cutoutScience", "cutoutTemplate", "cutoutDifference"),
     jd_path=("diaSource", "jd"),
     programid_path=None,
+    # Rubin's alert stream is world-public.
+    shared_history=True,
 )
 
 STREAMS: dict[str, Stream] = {stream.catalog: stream for stream in (ZTF, WNTR, LSST)}
+
+
+def counterpart_histories(
+    counterparts: Mapping[str, list[Mapping[str, Any]]], alert_jd: float
+) -> Document:
+    """Survey -> its counterpart objects' history before the alert, as much as that survey
+    shares with other surveys' filters (Stream.shared_history, public_programids)."""
+    shared: Document = {}
+    for survey, documents in counterparts.items():
+        other = STREAMS.get(f"{survey}_alerts")
+        if other is None or not other.shared_history:
+            continue
+        shared[survey] = [
+            {
+                "_id": document.get("_id"),
+                **{
+                    field: _history(
+                        document.get(field), alert_jd, other.window_days, other.public_programids
+                    )
+                    for field in other.history_fields
+                },
+            }
+            for document in documents
+        ]
+    return shared
 
 
 def stream_of(catalog: str) -> Stream:
@@ -205,6 +242,8 @@ def build_packet(
     for field in ("cross_matches", "aliases"):  # aliases: counterparts in other surveys
         if field in source:
             packet[field] = source[field]
+    if COUNTERPARTS in source and _number(alert_jd):
+        packet[COUNTERPARTS] = counterpart_histories(source[COUNTERPARTS], alert_jd)
     acl = permissions if stream.history_acl else None
     for field in stream.history_fields:
         packet[field] = (

@@ -95,7 +95,9 @@ def lsst_stream(
     near = near.directional_offset_by(40 * u.deg, 1 * u.arcsec)
     objects = synthetic_lsst.objects(OBJECTS, seed=14, first=secrets.randbelow(10**6) * 10)
     # The first object sits 1" from the bundled ZTF alert (its sources scatter by 0.05").
-    objects[0] = replace(objects[0], ra=near.ra.deg, dec=near.dec.deg)
+    # ... and was seen by Rubin days after the ZTF alert, within ZTF's history window.
+    ztf_mjd = ztf["candidate"]["jd"] - 2400000.5
+    objects[0] = replace(objects[0], ra=near.ra.deg, dec=near.dec.deg, first_mjd=ztf_mjd + 5)
     alerts = list(synthetic_lsst.alerts(objects, PER_OBJECT, seed=14, cutouts=True))
     messages = synthetic_lsst.confluent_messages(iter(alerts))
     poison = lsst_schemas.confluent_frame(9999, messages[0][5:])
@@ -229,3 +231,42 @@ def test_an_lsst_filter_posts_candidates_with_flux_photometry(
         assert point["zp"] == pytest.approx(23.9)
         candidate = ok(client.get(f"/api/candidates/{object_id}"))["data"]
         assert {t["type"] for t in candidate["thumbnails"]} >= {"new", "ref", "sub"}
+
+
+def test_an_lsst_filter_reads_its_ztf_counterparts_public_history(
+    client: httpx.Client, lsst_filter: dict[str, Any], lsst_stream: dict[str, Any]
+) -> None:
+    """Tested on the archived alerts (POST /api/filters/{id}/test): the object near the ZTF
+    alert passes, and sees the ZTF object's public detections (programid 1)."""
+    near, *_ = lsst_stream["objects"]
+    version = {
+        "filter_id": lsst_filter["filter_id"],
+        "group_id": lsst_filter["group_id"],
+        "pipeline": [
+            {"$match": {"aliases.ZTF": {"$exists": True}}},
+            {"$project": {"objectId": 1, "ztf": "$counterparts.ZTF"}},
+        ],
+    }
+    ok(client.post("/api/filters", json=version))
+    body = {"object_ids": list(lsst_stream["objects"])}
+    answer = ok(client.post(f"/api/filters/{lsst_filter['filter_id']}/test", json=body))
+    assert {passed["objectId"] for passed in answer["data"]} == {near}
+    ztf_object = lsst_stream["ztf_object"]
+    ztf_aux = lsst_stream["db"]["ZTF_alerts_aux"].find_one({"_id": ztf_object})
+    jd_of = {
+        a["diaSourceId"]: a["diaSource"]["midpointMjdTai"] + 2400000.5
+        for a in lsst_stream["alerts"]
+    }
+    seen = 0
+    for passed in answer["data"]:
+        (ztf,) = passed["ztf"]
+        assert ztf["_id"] == ztf_object
+        jd = jd_of[passed["_id"]]
+        public_before = [
+            p
+            for p in ztf_aux["prv_candidates"]
+            if p.get("programid") == 1 and p["jd"] < jd and jd - p["jd"] < 365
+        ]
+        assert ztf["prv_candidates"] == public_before
+        seen += len(public_before)
+    assert seen > 0

@@ -43,3 +43,46 @@ def test_queries_follow_each_streams_fields() -> None:
     assert upstream.LSST.jd_key == "diaSource.jd"
     assert upstream.LSST.programid_match([1, 2]) == {}
     assert upstream.ZTF.programid_match([2, 1]) == {"candidate.programid": {"$in": [1, 2]}}
+
+
+def test_a_counterparts_history_is_what_its_survey_shares_before_the_alert() -> None:
+    """An LSST filter reads its ZTF counterpart's public points (programid 1) before the
+    alert; a ZTF filter reads its LSST counterpart's points (Rubin's stream is public)."""
+    ztf_aux = {
+        "_id": "ZTF20aaelulu",
+        "prv_candidates": [
+            {"jd": 5.0, "programid": 1},
+            {"jd": 6.0, "programid": 2},
+            {"jd": 50.0, "programid": 1},
+        ],
+        "fp_hists": [{"jd": 7.0, "programid": 1}],
+        "cross_matches": {"x": []},
+    }
+    aux = {"_id": "171", "prvDiaSources": [], "counterparts": {"ZTF": [ztf_aux]}}
+    packet = upstream.build_packet(upstream.LSST, lsst_alert(jd=20.0), aux, permissions=[])
+    assert packet is not None
+    assert packet["counterparts"] == {
+        "ZTF": [
+            {
+                "_id": "ZTF20aaelulu",
+                "prv_candidates": [{"jd": 5.0, "programid": 1}],
+                "fp_hists": [{"jd": 7.0, "programid": 1}],
+            }
+        ]
+    }
+    lsst_aux = {"_id": "171", "prvDiaSources": [{"jd": 3.0}, {"jd": 9.0}]}
+    alert = {"candid": 1, "objectId": "ZTF1", "candidate": {"jd": 8.0, "programid": 2}}
+    aux = {"prv_candidates": [], "counterparts": {"LSST": [lsst_aux], "WNTR": [{"_id": "W"}]}}
+    packet = upstream.build_packet(upstream.ZTF, alert, aux, permissions=[1, 2])
+    assert packet is not None
+    # WINTER shares nothing with other surveys' filters (no statement of its data rights).
+    assert packet["counterparts"] == {
+        "LSST": [
+            {
+                "_id": "171",
+                "prvDiaSources": [{"jd": 3.0}],
+                "prvDiaForcedSources": None,
+                "prvDiaNondetectionLimits": None,
+            }
+        ]
+    }
