@@ -102,7 +102,7 @@ status:
 test: setup web test-web
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
-	@$(PY) -m pytest -q
+	@$(PY) -m pytest -q --durations=15
 
 test-unit: setup
 	@$(PY) -m pytest -q -m "not integration"
