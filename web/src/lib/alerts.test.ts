@@ -297,6 +297,39 @@ describe("historyPhotometry", () => {
       17.47, 13.35,
     ]);
   });
+
+  it("reads LSST's diaSource, its bands, its history and its forced photometry in nJy", () => {
+    // As the broker archives them: jd, magpsf, sigmapsf and isdiffpos derived from the flux.
+    const lsst: Doc = {
+      objectId: "171000000000000000",
+      candid: 170000000000000002,
+      diaSource: { jd: 2461000.5, band: "r", magpsf: 21.2, sigmapsf: 0.05, isdiffpos: "t" },
+    };
+    const row = alertRow(lsst, "LSST_alerts");
+    expect(row).toMatchObject({ objectId: "171000000000000000", filter: "lsstr", magpsf: 21.2 });
+    const aux = {
+      prvDiaSources: [{ jd: 2460998.5, band: "g", magpsf: 21.9, sigmapsf: 0.1, isdiffpos: "t" }],
+      prvDiaForcedSources: [
+        { jd: 2460997.5, band: "i", psfFlux: 1000, psfFluxErr: 50 },
+        { jd: 2460996.5, band: "z", psfFlux: 100, psfFluxErr: 50 },
+      ],
+    };
+    const rows = historyPhotometry([lsst], aux, "LSST_alerts", { forced: true });
+    expect(rows.map((r) => r.filter)).toEqual(["lsstz", "lssti", "lsstg", "lsstr"]);
+    expect(rows.every((r) => r.instrument_name === "LSST")).toBe(true);
+    // 1000 nJy at 20 sigma: 31.4 - 2.5 log10(1000) = 23.9 AB; 100 nJy at 2 sigma: a limit.
+    expect(rows[1].mag).toBeCloseTo(23.9, 6);
+    expect(rows[0]).toMatchObject({ mag: null });
+    expect(rows[0].limiting_mag).toBeCloseTo(31.4 - 2.5 * Math.log10(250), 6);
+    expect(objectAlertsQuery("LSST_alerts", "171").kwargs).toEqual({
+      sort: [["diaSource.jd", 1]],
+      limit: 1000,
+    });
+    expect(recentQuery("LSST_alerts").query.projection).toMatchObject({
+      "diaSource.band": 1,
+      "diaSource.magpsf": 1,
+    });
+  });
 });
 
 describe("positions, cones and cross-matches", () => {

@@ -79,27 +79,96 @@ export function text(value: Json | undefined, path: string): string | undefined 
 // ---- Surveys and catalogs ----
 
 export type Survey = {
-  /** The alerts' object-id field: ZTF's objectId, WINTER's objectid. */
+  /** The alerts' object-id field: ZTF's and LSST's objectId, WINTER's objectid. */
   idField: string;
-  /** fid -> the portal's bandpass names (the broker's, so both pages name filters alike). */
-  filters: Record<number, string>;
+  /** The alert's own measurement: ZTF's and WINTER's candidate, LSST's diaSource. */
+  record: string;
+  /** The field of a measurement naming its filter: fid (ZTF, WINTER) or band (LSST). */
+  bandField: string;
+  /** fid or band -> the portal's bandpass names (the broker's, so both pages name filters alike). */
+  filters: Record<string, string>;
   instrument: string;
+  /** The aux document's arrays of earlier detections and of forced photometry. */
+  history: string;
+  forced?: string;
+  /** A forced-photometry point as magnitudes (AB): mag and magerr above 3 sigma, else none;
+   * its 5-sigma limit. */
+  forcedMagnitudes?: (record: Doc) => { mag?: number; magerr?: number; limit?: number } | null;
 };
 
+const FORCED_DETECTION_SNR = 3;
+// 2.5 / ln 10: a relative flux error as a magnitude error.
+const MAG_PER_LN = 2.5 / Math.LN10;
+// Rubin's fluxes are in nJy: AB magnitude = 31.4 - 2.5 log10(flux / nJy).
+const NJY_ZP = 31.4;
+
 const SURVEYS: Record<string, Survey> = {
-  ZTF: { idField: "objectId", filters: { 1: "ztfg", 2: "ztfr", 3: "ztfi" }, instrument: "ZTF" },
+  ZTF: {
+    idField: "objectId",
+    record: "candidate",
+    bandField: "fid",
+    filters: { 1: "ztfg", 2: "ztfr", 3: "ztfi" },
+    instrument: "ZTF",
+    history: "prv_candidates",
+    forced: "fp_hists",
+    forcedMagnitudes: (record) => {
+      // Only the pipeline's good measurements (procstatus 0) are photometry.
+      if (record.procstatus !== undefined && record.procstatus !== "0" && record.procstatus !== 0)
+        return null;
+      const mag = num(record, "mag");
+      const snr = num(record, "snr");
+      const detected = mag !== undefined && snr !== undefined && snr > FORCED_DETECTION_SNR;
+      return {
+        mag: detected ? mag : undefined,
+        magerr: detected ? num(record, "magerr") : undefined,
+        limit: num(record, "limmag5sig") ?? num(record, "diffmaglim"),
+      };
+    },
+  },
   WNTR: {
     idField: "objectid",
+    record: "candidate",
+    bandField: "fid",
     filters: { 1: "ps1::y", 2: "2massj", 3: "2massh" },
     instrument: "WINTER",
+    history: "prv_candidates",
+  },
+  LSST: {
+    idField: "objectId",
+    record: "diaSource",
+    bandField: "band",
+    filters: Object.fromEntries([..."ugrizy"].map((band) => [band, `lsst${band}`])),
+    instrument: "LSST",
+    history: "prvDiaSources",
+    forced: "prvDiaForcedSources",
+    forcedMagnitudes: (record) => {
+      const flux = num(record, "psfFlux");
+      const error = num(record, "psfFluxErr");
+      if (flux === undefined || error === undefined || error <= 0) return null;
+      const detected = flux / error > FORCED_DETECTION_SNR;
+      return {
+        mag: detected ? NJY_ZP - 2.5 * Math.log10(flux) : undefined,
+        magerr: detected ? (MAG_PER_LN * error) / flux : undefined,
+        limit: NJY_ZP - 2.5 * Math.log10(5 * error),
+      };
+    },
   },
 };
 
-export const DEFAULT_CATALOGS = ["ZTF_alerts", "WNTR_alerts"];
+export const DEFAULT_CATALOGS = ["ZTF_alerts", "WNTR_alerts", "LSST_alerts"];
 
 export function surveyOf(catalog: string): Survey {
   const prefix = catalog.replace(/_alerts$/, "");
-  return SURVEYS[prefix] ?? { idField: "objectId", filters: {}, instrument: prefix };
+  return (
+    SURVEYS[prefix] ?? {
+      idField: "objectId",
+      record: "candidate",
+      bandField: "fid",
+      filters: {},
+      instrument: prefix,
+      history: "prv_candidates",
+    }
+  );
 }
 
 /** The alert collections among info/catalog_names' answer (not their _aux companions). */
@@ -114,7 +183,7 @@ export function alertCatalogs(names: Json): string[] {
 
 export type ArchiveQuery = { query_type: string; query: Doc; kwargs?: Doc };
 
-/** Cutouts (ZTF's and WINTER's names) and history never travel with an alert list. */
+/** Cutouts (ZTF's, LSST's and WINTER's names) and history never travel with an alert list. */
 const HEAVY_FIELDS: Doc = {
   cutoutScience: 0,
   cutoutTemplate: 0,
@@ -124,7 +193,13 @@ const HEAVY_FIELDS: Doc = {
   cutout_difference: 0,
   prv_candidates: 0,
   fp_hists: 0,
+  prvDiaSources: 0,
+  prvDiaForcedSources: 0,
+  prvDiaNondetectionLimits: 0,
 };
+
+/** The alert's time, as a query's sort key. */
+const jdField = (catalog: string): string => `${surveyOf(catalog).record}.jd`;
 
 export const MAX_OBJECT_ALERTS = 1000;
 export const MAX_CONE_ALERTS = 500;
@@ -139,7 +214,7 @@ export function objectAlertsQuery(catalog: string, objectId: string): ArchiveQue
   return {
     query_type: "find",
     query: { catalog, filter: { [surveyOf(catalog).idField]: objectId }, projection: HEAVY_FIELDS },
-    kwargs: { sort: [["candidate.jd", 1]], limit: MAX_OBJECT_ALERTS },
+    kwargs: { sort: [[jdField(catalog), 1]], limit: MAX_OBJECT_ALERTS },
   };
 }
 
@@ -167,18 +242,18 @@ export function candidQuery(catalog: string, candid: string): ArchiveQuery {
 
 /** What a list of objects shows of each alert. */
 function summaryProjection(catalog: string): Doc {
+  const survey = surveyOf(catalog);
   const fields = [
-    "candid",
-    "candidate.jd",
-    "candidate.fid",
-    "candidate.magpsf",
-    "candidate.sigmapsf",
-    "candidate.isdiffpos",
-    "candidate.ra",
-    "candidate.dec",
-    "candidate.programid",
-  ];
-  return Object.fromEntries([surveyOf(catalog).idField, ...fields].map((field) => [field, 1]));
+    "jd",
+    survey.bandField,
+    "magpsf",
+    "sigmapsf",
+    "isdiffpos",
+    "ra",
+    "dec",
+    "programid",
+  ].map((field) => `${survey.record}.${field}`);
+  return Object.fromEntries([survey.idField, "candid", ...fields].map((field) => [field, 1]));
 }
 
 export const RECENT_ALERTS = 50;
@@ -188,7 +263,7 @@ export function recentQuery(catalog: string): ArchiveQuery {
   return {
     query_type: "find",
     query: { catalog, filter: {}, projection: summaryProjection(catalog) },
-    kwargs: { sort: [["candidate.jd", -1]], limit: RECENT_ALERTS },
+    kwargs: { sort: [[jdField(catalog), -1]], limit: RECENT_ALERTS },
   };
 }
 
@@ -209,7 +284,7 @@ export function coneQuery(catalog: string, position: Position, radiusArcsec: num
         },
       },
     },
-    kwargs: { sort: [["candidate.jd", -1]], limit: MAX_CONE_ALERTS },
+    kwargs: { sort: [[jdField(catalog), -1]], limit: MAX_CONE_ALERTS },
   };
 }
 
@@ -242,10 +317,18 @@ export type AlertRow = {
 const JD_TO_MJD = 2400000.5;
 const POSITIVE_DIFF = new Set<Json | undefined>([true, 1, "t", "T", "y", "Y", "1"]);
 
-export function filterName(survey: Survey, fid: Json | undefined): string {
-  if (typeof fid !== "number") return fid === undefined || fid === null ? "unknown" : String(fid);
-  return survey.filters[fid] ?? `fid ${fid}`;
+export function filterName(survey: Survey, band: Json | undefined): string {
+  if (band === undefined || band === null) return "unknown";
+  return survey.filters[String(band)] ?? `${survey.bandField} ${String(band)}`;
 }
+
+/** The portal's name of a measurement's filter, if the survey has one for it. */
+const bandOf = (survey: Survey, record: Doc): string | undefined => {
+  const band = record[survey.bandField];
+  return typeof band === "number" || typeof band === "string"
+    ? survey.filters[String(band)]
+    : undefined;
+};
 
 /** The ML scores of an alert: candidate drb/rb, then every model of `classifications`. */
 export function alertScores(alert: Doc): Score[] {
@@ -267,14 +350,15 @@ export function alertScores(alert: Doc): Score[] {
 
 export function alertRow(alert: Doc, catalog: string): AlertRow {
   const survey = surveyOf(catalog);
-  const candidate = isDoc(alert.candidate) ? alert.candidate : {};
+  const measured = alert[survey.record];
+  const candidate = isDoc(measured) ? measured : {};
   const jd = num(candidate, "jd");
   return {
     candid: text(alert, "candid") ?? text(candidate, "candid") ?? "",
     objectId: text(alert, survey.idField) ?? "",
     jd,
     mjd: jd === undefined ? undefined : jd - JD_TO_MJD,
-    filter: filterName(survey, candidate.fid),
+    filter: filterName(survey, candidate[survey.bandField]),
     magpsf: num(candidate, "magpsf"),
     sigmapsf: num(candidate, "sigmapsf"),
     diffmaglim: num(candidate, "diffmaglim"),
@@ -339,17 +423,17 @@ export function historyPhotometry(
   const rows: Photometry[] = [];
   const seen = new Set<string>();
   const detections = [
-    ...alerts.map((alert) => [alert.candidate, "alert"] as const),
-    ...asDocs(aux?.prv_candidates).map((row) => [row, "alert history"] as const),
+    ...alerts.map((alert) => [alert[survey.record], "alert"] as const),
+    ...asDocs(aux?.[survey.history]).map((row) => [row, "alert history"] as const),
   ];
   for (const [record, origin] of detections) {
     if (!isDoc(record)) continue;
     const jd = num(record, "jd");
-    const fid = record.fid;
+    const filter = bandOf(survey, record);
     const limit = num(record, "diffmaglim");
-    if (jd === undefined || typeof fid !== "number" || !survey.filters[fid]) continue;
+    if (jd === undefined || filter === undefined) continue;
     const magpsf = num(record, "magpsf");
-    const key = `${jd}|${fid}|${magpsf ?? ""}`;
+    const key = `${jd}|${filter}|${magpsf ?? ""}`;
     if (seen.has(key)) continue;
     seen.add(key);
     const positive = record.isdiffpos === undefined || POSITIVE_DIFF.has(record.isdiffpos);
@@ -358,7 +442,7 @@ export function historyPhotometry(
     if (!detected && !hasLimit) continue;
     rows.push({
       mjd: jd - JD_TO_MJD,
-      filter: survey.filters[fid],
+      filter,
       mag: detected ? magpsf : null,
       magerr: detected ? (num(record, "sigmapsf") ?? null) : null,
       limiting_mag: hasLimit ? limit : null,
@@ -369,31 +453,25 @@ export function historyPhotometry(
       dec: num(record, "dec") ?? null,
     });
   }
-  if (forced) rows.push(...forcedPhotometry(asDocs(aux?.fp_hists), survey));
+  if (forced && survey.forced) rows.push(...forcedPhotometry(asDocs(aux?.[survey.forced]), survey));
   return rows.sort((a, b) => (a.mjd ?? 0) - (b.mjd ?? 0));
 }
-
-const FORCED_DETECTION_SNR = 3;
 
 function forcedPhotometry(records: Doc[], survey: Survey): Photometry[] {
   const rows: Photometry[] = [];
   for (const record of records) {
     const jd = num(record, "jd");
-    const fid = record.fid;
-    // Only the pipeline's good measurements (procstatus 0) are photometry.
-    if (record.procstatus !== undefined && record.procstatus !== "0" && record.procstatus !== 0)
-      continue;
-    if (jd === undefined || typeof fid !== "number" || !survey.filters[fid]) continue;
-    const mag = num(record, "mag");
-    const snr = num(record, "snr");
-    const limit = num(record, "limmag5sig") ?? num(record, "diffmaglim");
-    const detected = mag !== undefined && snr !== undefined && snr > FORCED_DETECTION_SNR;
-    if (!detected && (limit === undefined || limit <= 0)) continue;
+    const filter = bandOf(survey, record);
+    const measured = survey.forcedMagnitudes?.(record);
+    if (jd === undefined || filter === undefined || !measured) continue;
+    const { mag, magerr, limit } = measured;
+    const detected = mag !== undefined && Number.isFinite(mag);
+    if (!detected && (limit === undefined || !Number.isFinite(limit) || limit <= 0)) continue;
     rows.push({
       mjd: jd - JD_TO_MJD,
-      filter: survey.filters[fid],
+      filter,
       mag: detected ? mag : null,
-      magerr: detected ? (num(record, "magerr") ?? null) : null,
+      magerr: detected ? (magerr ?? null) : null,
       limiting_mag: limit ?? null,
       magsys: "ab",
       instrument_name: survey.instrument,

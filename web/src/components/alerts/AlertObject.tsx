@@ -1,7 +1,7 @@
 // One object in the alert archive: summary, light curve of its history, alerts, cross-matches.
 import { useId, useMemo, useState } from "react";
 import { Link } from "react-router-dom";
-import { alertRow, historyPhotometry, jdToIso, meanPosition } from "../../lib/alerts";
+import { alertRow, historyPhotometry, jdToIso, meanPosition, surveyOf } from "../../lib/alerts";
 import { formatNumber, formatUtc } from "../../lib/format";
 import { Coordinates } from "../Coordinates";
 import { LightCurve } from "../LightCurve";
@@ -24,8 +24,11 @@ export function AlertObject({ result }: { result: ObjectResult }) {
   const programs = [
     ...new Set(rows.map((row) => row.programid).filter((p) => p !== undefined)),
   ].sort();
-  const history = Array.isArray(aux?.prv_candidates) ? aux.prv_candidates.length : 0;
-  const forcedCount = Array.isArray(aux?.fp_hists) ? aux.fp_hists.length : 0;
+  const survey = surveyOf(catalog);
+  const earlier = aux?.[survey.history];
+  const forcedPoints = survey.forced ? aux?.[survey.forced] : undefined;
+  const history = Array.isArray(earlier) ? earlier.length : 0;
+  const forcedCount = Array.isArray(forcedPoints) ? forcedPoints.length : 0;
 
   return (
     <article className="card alert-object" aria-labelledby={headingId}>
