@@ -54,6 +54,12 @@ def portal_filter(client: httpx.Client, name: str, group_id: int, stream_id: int
     return data(client.post("/api/filters", json=body))["id"]
 
 
+def group_candidates(client: httpx.Client, group_id: int) -> list[str]:
+    """The object ids of a group's candidates (its first 100)."""
+    params = {"groupIDs": group_id, "numPerPage": 100}
+    return [c["id"] for c in data(client.get("/api/candidates", params=params))["candidates"]]
+
+
 # The filter reads every ZTF programid, through a SkyPortal stream of its group.
 ZTF_STREAM = ("ZTF Public+Partnership+Caltech", "ZTF_alerts", [1, 2, 3])
 EVERY_ALERT = [{"$match": {"candid": {"$gt": 0}}}]

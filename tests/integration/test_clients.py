@@ -26,7 +26,7 @@ from skymesh.protogen import GO_CLIENT_DIR, TS_CLIENT_DIR
 from skymesh.synthetic import SYNTHETIC_OBJECT_PREFIX, synthetic_messages
 from tests.metrics import scrape, value
 from tests.polling import wait_for
-from tests.portal import passing_every_alert
+from tests.portal import group_candidates, passing_every_alert
 from tests.rest import ok
 
 pytestmark = pytest.mark.integration
@@ -34,11 +34,6 @@ pytestmark = pytest.mark.integration
 CACHE_DIR = Path(os.environ.get("SKYMESH_CACHE_DIR", str(REPO_ROOT / ".cache")))
 CANDIDATE_OBJECTS = 3
 ZTF_TOPIC = "ztf_20231012_programid1"
-
-
-def group_candidates(client: httpx.Client, group_id: int) -> list[str]:
-    params = {"groupIDs": group_id, "numPerPage": 100}
-    return [c["id"] for c in ok(client.get("/api/candidates", params=params))["data"]["candidates"]]
 
 
 def processed(settings: Settings) -> float:

@@ -25,7 +25,7 @@ from skymesh.config import Settings
 from skymesh.produce import produce_messages
 from tests.metrics import scrape, value
 from tests.polling import wait_for
-from tests.portal import group, portal_filter, stream
+from tests.portal import group, group_candidates, portal_filter, stream
 from tests.rest import ok
 
 pytestmark = pytest.mark.integration
@@ -40,11 +40,6 @@ def lsst_alerts_total(settings: Settings, outcome: str) -> float:
     return value(
         scrape(settings, "broker"), "skymesh_broker_alerts_total", survey="LSST", outcome=outcome
     )
-
-
-def group_candidates(client: httpx.Client, group_id: int) -> list[str]:
-    params = {"groupIDs": group_id, "numPerPage": 100}
-    return [c["id"] for c in ok(client.get("/api/candidates", params=params))["data"]["candidates"]]
 
 
 @pytest.fixture(scope="module")
