@@ -103,6 +103,8 @@ def run(command: list[str], cwd: Path, env: dict[str, str]) -> str:
 def test_the_go_client_against_the_mesh(scene: dict[str, str]) -> None:
     env = gotools.go_env(CACHE_DIR, **scene)
     go = gotools.toolchain(gotools.go(), env)
+    unformatted = run([str(Path(go).with_name("gofmt")), "-l", "."], GO_CLIENT_DIR, env)
+    assert not unformatted.strip(), f"gofmt would change: {unformatted}"
     output = run([go, "test", "-count=1", "-v", "./..."], GO_CLIENT_DIR, env)
     names = re.findall(r"^func (Test\w+)\(t \*testing\.T\)", _go_tests(), re.M)
     assert len(names) >= 7, names
