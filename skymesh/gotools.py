@@ -17,6 +17,14 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+
+def default_cache_dir() -> Path:
+    """The build's cache (make setup's): SKYMESH_CACHE_DIR, else .cache in the repository."""
+    from skymesh.config import REPO_ROOT
+
+    return Path(os.environ.get("SKYMESH_CACHE_DIR", str(REPO_ROOT / ".cache")))
+
+
 # The Go that a go older than 1.21 (which cannot switch toolchains itself) fetches.
 FALLBACK_TOOLCHAIN = "go1.24.6"
 
@@ -149,4 +157,4 @@ if __name__ == "__main__":
     # python -m skymesh.gotools download DIR (make setup: the Go client's modules)
     if len(sys.argv) != 3 or sys.argv[1] != "download":
         sys.exit("usage: python -m skymesh.gotools download MODULE_DIR")
-    download(Path(os.environ.get("SKYMESH_CACHE_DIR", ".cache")), Path(sys.argv[2]))
+    download(default_cache_dir(), Path(sys.argv[2]))

@@ -15,7 +15,6 @@ time and no cluster is needed.
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -37,7 +36,7 @@ KUBERNETES_VERSION = "1.34.0"
 
 
 def default_cache_dir() -> Path:
-    return Path(os.environ.get("SKYMESH_CACHE_DIR", str(REPO_ROOT / ".cache")))
+    return gotools.default_cache_dir()
 
 
 def kustomize_path(cache_dir: Path) -> Path:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import os
 import re
 import sys
 import tempfile
@@ -406,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="compare, do not write")
     parser.add_argument("--install", action="store_true", help="only build the generator")
     args = parser.parse_args(argv)
-    cache_dir = Path(os.environ.get("SKYMESH_CACHE_DIR", str(REPO_ROOT / ".cache")))
+    cache_dir = gotools.default_cache_dir()
     if args.install:
         ensure_generator(cache_dir)
         return 0

@@ -15,7 +15,6 @@ rewritten each time.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 import tempfile
@@ -105,7 +104,7 @@ def generate_go(out: Path = GO_GEN_DIR, cache_dir: Path | None = None) -> None:
     """Go messages and gRPC client/server stubs, one package per proto package.
 
     The protos name no Go package (they are the mesh's, not Go's): it is given here."""
-    cache = cache_dir or _cache_dir()
+    cache = cache_dir or gotools.default_cache_dir()
     plugins = {
         "go": gotools.ensure(cache, PROTOC_GEN_GO),
         "go-grpc": gotools.ensure(cache, PROTOC_GEN_GO_GRPC),
@@ -129,19 +128,17 @@ def generate_typescript(out: Path = TS_GEN_DIR) -> None:
         sys.exit(f"{plugin} is missing: run `npm ci` in {TS_CLIENT_DIR} (make setup does)")
     files = [*GOOGLE_API_PROTOS, *proto_files()]
     with tempfile.TemporaryDirectory() as staging:
+        written = Path(staging) / "ts"
+        written.mkdir()
         _protoc(
             f"--plugin=protoc-gen-es={plugin}",
-            f"--es_out={staging}",
+            f"--es_out={written}",
             # Node's ES modules need the extension of the file an import names.
             "--es_opt=target=ts,import_extension=js",
             *files,
         )
-        _replace_folder(Path(staging), out)
+        _replace_folder(written, out)
     print(f"generated {len(files)} protos into {out}/ (TypeScript)")
-
-
-def _cache_dir() -> Path:
-    return Path(os.environ.get("SKYMESH_CACHE_DIR", str(REPO_ROOT / ".cache")))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from skymesh import gotools
-from skymesh.config import REPO_ROOT, Settings
+from skymesh.config import Settings
 from skymesh.produce import produce_messages
 from skymesh.protogen import GO_CLIENT_DIR, TS_CLIENT_DIR
 from skymesh.synthetic import SYNTHETIC_OBJECT_PREFIX, synthetic_messages
@@ -31,7 +31,7 @@ from tests.rest import ok
 
 pytestmark = pytest.mark.integration
 
-CACHE_DIR = Path(os.environ.get("SKYMESH_CACHE_DIR", str(REPO_ROOT / ".cache")))
+CACHE_DIR = gotools.default_cache_dir()
 CANDIDATE_OBJECTS = 3
 ZTF_TOPIC = "ztf_20231012_programid1"
 

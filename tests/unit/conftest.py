@@ -3,17 +3,15 @@ CRDs and both rendered overlays, built or fetched once into the cache."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from skymesh import k8s
-from skymesh.config import REPO_ROOT
+from skymesh import gotools, k8s
 
-CACHE_DIR = Path(os.environ.get("SKYMESH_CACHE_DIR", str(REPO_ROOT / ".cache")))
+CACHE_DIR = gotools.default_cache_dir()
 
 
 @pytest.fixture(scope="module")

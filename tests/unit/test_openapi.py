@@ -4,7 +4,6 @@ gateway serves, and describes every request and reply as JSON, not as opaque tex
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -12,11 +11,10 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate
 
-from skymesh import openapi
-from skymesh.config import REPO_ROOT
+from skymesh import gotools, openapi
 from skymesh.infra.gateway import OPENAPI_DOCUMENT, http_routes
 
-CACHE_DIR = Path(os.environ.get("SKYMESH_CACHE_DIR", str(REPO_ROOT / ".cache")))
+CACHE_DIR = gotools.default_cache_dir()
 VERBS = ("get", "put", "post", "delete", "patch", "head")
 
 
