@@ -2,8 +2,9 @@
 
 Each tool is ``go install``-ed at a pinned version into ``<cache>/gotools/<name>/bin`` with a
 version marker, so that a second run builds nothing and a changed pin rebuilds. Module files
-live in ``<cache>/go/mod`` (writable, so that removing .cache needs no chmod); each build's
-cache is thrown away afterwards (~100 MB a tool).
+live in ``<cache>/go/mod`` (writable, so that removing .cache needs no chmod) and compiled
+packages in ``<cache>/go/build``, shared by every tool and by the Go client's tests, so that
+a package both need (protobuf, gRPC) is compiled once.
 """
 
 from __future__ import annotations
@@ -113,10 +114,9 @@ def ensure(cache_dir: Path, tool: GoTool, go_binary: str | None = None) -> Path:
         return binary
     print(f"building {tool.package}@{tool.version} into {bin_dir} (once)", flush=True)
     staging = bin_dir.with_name("bin.partial")
-    build_cache = bin_dir.with_name("build.partial")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    env = go_env(cache_dir, GOBIN=str(staging), GOCACHE=str(build_cache))
+    env = go_env(cache_dir, GOBIN=str(staging))
     result = subprocess.run(
         [toolchain(go_binary or go(), env), "install", f"{tool.package}@{tool.version}"],
         env=env,
@@ -129,7 +129,6 @@ def ensure(cache_dir: Path, tool: GoTool, go_binary: str | None = None) -> Path:
             f"building {tool.package} failed (exit {result.returncode}):\n"
             f"{result.stdout[-3000:]}{result.stderr[-3000:]}"
         )
-    shutil.rmtree(build_cache, ignore_errors=True)
     shutil.rmtree(bin_dir, ignore_errors=True)
     staging.rename(bin_dir)
     marker.write_text(tool.version + "\n")
