@@ -10,10 +10,12 @@ none of it. Every outcome the page shows is also checked through the REST API.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import subprocess
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,10 +23,11 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from skymesh import synthetic_lsst
 from skymesh.config import Settings
 from skymesh.infra import stack
 from skymesh.infra.gateway import WEB_BUNDLE
-from skymesh.produce import produce_sync
+from skymesh.produce import produce_messages, produce_sync
 from tests.browser import PHONE, launch, logged_in, plotted_points, screenshot
 from tests.conftest import ZTF_DIR, mesh_settings
 from tests.polling import wait_for
@@ -422,3 +425,35 @@ def test_the_alert_archive_shows_every_alert_of_an_object(
         expect(page.get_by_role("heading", level=3, name=f"Alerts ({count})")).to_be_visible()
         for candid in per_object[obj_id]:
             expect(page.get_by_text(str(candid), exact=True).first).to_be_visible()
+
+
+def test_the_alert_archive_shows_an_lsst_object_by_its_numeric_id(
+    world: World, browser: Browser
+) -> None:
+    """Rubin's object ids are digits, like candids: the explorer finds the object, lists its
+    alerts in Rubin's bands and plots each detection once (its history repeats them)."""
+    objects = synthetic_lsst.objects(1, seed=21)
+    messages = synthetic_lsst.messages(1, 3, seed=21)
+    # In a thread of its own: the browser fixture's Playwright runs an event loop here.
+    with ThreadPoolExecutor(1) as pool:
+        bootstrap = world.settings.kafka_bootstrap
+        produce = produce_messages(messages, synthetic_lsst.LSST_TOPIC, bootstrap)
+        pool.submit(asyncio.run, produce).result()
+    obj_id = str(objects[0].dia_object_id)
+    query = {"query_type": "count_documents", "query": {"catalog": "LSST_alerts", "filter": {}}}
+    wait_for(
+        # An error (no such catalog) until the first LSST alert is archived.
+        lambda: world.http.post("/api/queries", json=query).json().get("data"),
+        lambda n: n == 3,
+        60,
+        "the LSST alerts to be archived",
+    )
+    with scanner_page(world, browser) as page:
+        page.get_by_role("link", name="Alerts").click()
+        page.get_by_label("Survey").select_option("LSST_alerts")
+        page.get_by_label("Object id or candid").fill(obj_id)
+        page.get_by_role("button", name="Search alerts").click()
+        expect(page.get_by_role("heading", level=2, name=obj_id)).to_be_visible()
+        expect(page.get_by_role("heading", level=3, name="Alerts (3)")).to_be_visible()
+        expect(page.get_by_text("lsstu", exact=True).first).to_be_visible()
+        assert plotted_points(page, ".alert-object") == 3

@@ -105,12 +105,16 @@ export async function loadObject(
   };
 }
 
-/** The object of an alert, by candid. */
+/** The object of an alert, by candid; or, as Rubin's object ids are digits too, the object
+ * of that id when no alert has it. */
 export async function loadCandid(catalog: string, candid: string): Promise<AlertsResult> {
   const [alert] = asDocs(await queryArchive(candidQuery(catalog, candid)));
   const objectId = alert ? text(alert, surveyOf(catalog).idField) : undefined;
-  if (!objectId) return { kind: "missing", catalog, what: `alert ${candid}` };
-  return loadObject(catalog, objectId, candid);
+  if (objectId) return loadObject(catalog, objectId, candid);
+  const object = await loadObject(catalog, candid);
+  return object.kind === "object"
+    ? object
+    : { kind: "missing", catalog, what: `alert or object ${candid}` };
 }
 
 export async function loadCone(
