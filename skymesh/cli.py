@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from skymesh.catalogs import add_ingest_arguments
@@ -83,18 +82,13 @@ def stream_lsst(settings: Settings) -> int:
     """A few generated Rubin alerts (skymesh.synthetic_lsst): the same ones on every run, so
     that a second `make run` finds them archived already. The first object lies 1" from the
     first bundled ZTF alert, which makes it that object's counterpart."""
-    from astropy import units as u
-    from astropy.coordinates import SkyCoord
-
     from skymesh import synthetic_lsst
     from skymesh.produce import produce_messages
     from skymesh.synthetic import bundled_packets
 
     _, ztf = bundled_packets()[0]
-    near = SkyCoord(ztf["candidate"]["ra"] * u.deg, ztf["candidate"]["dec"] * u.deg)
-    near = near.directional_offset_by(0 * u.deg, 1 * u.arcsec)
     objects = synthetic_lsst.objects(LSST_OBJECTS, seed=2026)
-    objects[0] = replace(objects[0], ra=near.ra.deg, dec=near.dec.deg)
+    objects[0] = synthetic_lsst.next_to(objects[0], ztf, separation_arcsec=1.0, angle_deg=0.0)
     messages = synthetic_lsst.confluent_messages(
         synthetic_lsst.alerts(objects, LSST_ALERTS_PER_OBJECT, seed=2026, cutouts=True)
     )

@@ -35,10 +35,6 @@ KUSTOMIZE_TOOL = gotools.GoTool(KUSTOMIZE, KUSTOMIZE_VERSION)
 KUBERNETES_VERSION = "1.34.0"
 
 
-def default_cache_dir() -> Path:
-    return gotools.default_cache_dir()
-
-
 def kustomize_path(cache_dir: Path) -> Path:
     return gotools.tool_path(cache_dir, KUSTOMIZE_TOOL)
 
@@ -75,7 +71,7 @@ def validate(
     (in ``crds``, by default the cache's) for a custom resource (none: [])."""
     import kubernetes_validate
 
-    crds = crds or k8s_crds.crd_dir(default_cache_dir())
+    crds = crds or k8s_crds.crd_dir(gotools.default_cache_dir())
     problems = []
     for obj in objects:
         if k8s_crds.is_custom(obj):
@@ -98,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         "--install", action="store_true", help="only build kustomize and fetch the CRDs"
     )
     args = parser.parse_args(argv)
-    cache_dir = default_cache_dir()
+    cache_dir = gotools.default_cache_dir()
     kustomize = ensure_kustomize(cache_dir)
     crds = ensure_crds(cache_dir)
     if args.install:

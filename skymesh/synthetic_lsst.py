@@ -16,8 +16,8 @@ import io
 import json
 import math
 import random
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 import fastavro
@@ -47,6 +47,20 @@ class LsstObject:
     @property
     def dia_object_id(self) -> int:
         return LSST_ID_BASE + OBJECT_ID_OFFSET + self.index
+
+
+def next_to(
+    obj: LsstObject, ztf_packet: Mapping[str, Any], separation_arcsec: float, angle_deg: float
+) -> LsstObject:
+    """``obj`` moved to ``separation_arcsec`` from a ZTF alert, towards ``angle_deg`` (east of
+    north): within the archive's 2" it becomes that ZTF object's counterpart."""
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord
+
+    candidate = ztf_packet["candidate"]
+    ztf = SkyCoord(candidate["ra"] * u.deg, candidate["dec"] * u.deg)
+    near = ztf.directional_offset_by(angle_deg * u.deg, separation_arcsec * u.arcsec)
+    return replace(obj, ra=near.ra.deg, dec=near.dec.deg)
 
 
 def objects(n: int, seed: int, first: int = 0) -> list[LsstObject]:

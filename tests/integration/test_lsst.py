@@ -15,8 +15,6 @@ from typing import Any
 
 import httpx
 import pytest
-from astropy import units as u
-from astropy.coordinates import SkyCoord
 from pymongo import MongoClient
 
 from services.broker.surveys import lsst_schemas
@@ -86,13 +84,12 @@ def lsst_stream(
 ) -> Iterator[dict[str, Any]]:
     """The generated stream, produced once; its alerts and aliases are removed afterwards."""
     ztf = ztf_alerts[min(ztf_alerts)]
-    near = SkyCoord(ztf["candidate"]["ra"] * u.deg, ztf["candidate"]["dec"] * u.deg)
-    near = near.directional_offset_by(40 * u.deg, 1 * u.arcsec)
     objects = synthetic_lsst.objects(OBJECTS, seed=14, first=secrets.randbelow(10**6) * 10)
     # The first object sits 1" from the bundled ZTF alert (its sources scatter by 0.05").
     # ... and was seen by Rubin days after the ZTF alert, within ZTF's history window.
     ztf_mjd = ztf["candidate"]["jd"] - 2400000.5
-    objects[0] = replace(objects[0], ra=near.ra.deg, dec=near.dec.deg, first_mjd=ztf_mjd + 5)
+    near = synthetic_lsst.next_to(objects[0], ztf, separation_arcsec=1.0, angle_deg=40.0)
+    objects[0] = replace(near, first_mjd=ztf_mjd + 5)
     alerts = list(synthetic_lsst.alerts(objects, PER_OBJECT, seed=14, cutouts=True))
     messages = synthetic_lsst.confluent_messages(iter(alerts))
     poison = lsst_schemas.confluent_frame(9999, messages[0][5:])

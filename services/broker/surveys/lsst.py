@@ -32,7 +32,7 @@ from services.broker.surveys.base import (
     DecodeError,
     PhotometryPoint,
     Survey,
-    without_nulls,
+    _number,
 )
 
 # Rubin's fluxes are in nanojansky: AB magnitude = 31.4 - 2.5 log10(flux / nJy).
@@ -64,11 +64,9 @@ def band_of(record: Mapping[str, Any]) -> str | None:
 
 
 def psf_flux(record: Mapping[str, Any]) -> tuple[float | None, float | None]:
-    flux = _first(record, "psfFlux", "psFlux")
-    error = _first(record, "psfFluxErr", "psFluxErr")
     return (
-        None if flux is None or not math.isfinite(flux) else float(flux),
-        None if error is None or not math.isfinite(error) else float(error),
+        _number(_first(record, "psfFlux", "psFlux")),
+        _number(_first(record, "psfFluxErr", "psFluxErr")),
     )
 
 
@@ -157,11 +155,6 @@ class LSST(Survey):
     def position(self, packet: dict[str, Any]) -> tuple[float, float]:
         source = packet["diaSource"]
         return float(source["ra"]), float(_first(source, "dec", "decl"))
-
-    def clean_history(
-        self, packet: dict[str, Any], field: str, records: list[dict[str, Any]]
-    ) -> list[dict[str, Any]]:
-        return sorted((without_nulls(record) for record in records), key=lambda r: r.get("jd", 0.0))
 
     # --- the portal (photometry in flux space: nJy → µJy at the AB zero point 23.9) ---
 
